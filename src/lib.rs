@@ -1,0 +1,25 @@
+//! Reddwarf: a Kubernetes-compatible control plane and node agent for illumos, where each
+//! pod runs as an illumos zone.
+//!
+//! The crate is layered (see `ARCHITECTURE.md` §2); each layer may use only those to its left:
+//!
+//! ```text
+//! model  <-  logic  <-  store, illumos  <-  actors  <-  api  <-  main
+//! ```
+//!
+//! - [`model`]: Kubernetes types, selectors, names and validation. No IO, no clock.
+//! - [`logic`]: pure decisions. Time and randomness arrive as arguments.
+//! - [`store`]: the durable, revisioned object store and its watch cache.
+//! - [`illumos`]: the host boundary (commands, parsers, and the in-memory `FakeHost`).
+//! - [`actors`]: the actix shells that run the decisions.
+//! - [`api`]: the Kubernetes HTTP API.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod actors;
+pub mod api;
+pub mod clock;
+pub mod illumos;
+pub mod logic;
+pub mod model;
+pub mod store;
