@@ -6,12 +6,12 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use jiff::{SignedDuration, Timestamp};
 
 /// A cloneable wall clock.
 #[derive(Clone)]
 pub struct Clock {
-    source: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    source: Arc<dyn Fn() -> Timestamp + Send + Sync>,
 }
 
 impl std::fmt::Debug for Clock {
@@ -24,7 +24,7 @@ impl Clock {
     /// The operating system's clock.
     pub fn system() -> Self {
         #[allow(clippy::disallowed_methods, reason = "this is the one place wall time is read")]
-        Self { source: Arc::new(Utc::now) }
+        Self { source: Arc::new(Timestamp::now) }
     }
 
     /// A clock that starts at the current system time and then advances with
@@ -35,13 +35,13 @@ impl Clock {
         Self {
             source: Arc::new(move || {
                 let elapsed = tokio::time::Instant::now().saturating_duration_since(base);
-                base_wall + chrono::Duration::from_std(elapsed).unwrap_or_default()
+                base_wall.saturating_add(SignedDuration::try_from(elapsed).unwrap_or(SignedDuration::MAX)).unwrap_or(base_wall)
             }),
         }
     }
 
     /// The current time.
-    pub fn now(&self) -> DateTime<Utc> {
+    pub fn now(&self) -> Timestamp {
         (self.source)()
     }
 }

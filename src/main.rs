@@ -1,1 +1,145 @@
-fn main() {}
+//! The `reddwarf` command line: parses flags and wires the pieces together. It makes no
+//! decisions of its own.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use reddwarf::api::tls::{TlsSource, prepare};
+use reddwarf::api::{ApiSettings, ApiState, auth, bootstrap, kubeconfig, registry::RegistryAttrs, server};
+use reddwarf::clock::Clock;
+use reddwarf::store::memory::MemoryBackend;
+use reddwarf::store::sled_backend::SledBackend;
+use reddwarf::store::{Backend, Store, StoreConfig};
+
+#[derive(Parser)]
+#[command(name = "reddwarf", version, about = "A Kubernetes-compatible control plane and node agent for illumos zones")]
+struct Cli {
+    /// Log format.
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the control plane: API server, store, scheduler and controllers.
+    Serve(ServeArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StoreKind {
+    /// Durable, on sled, under the data directory.
+    Sled,
+    /// In memory only: everything is lost on exit (for tests and demos).
+    Memory,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Where the store, TLS material and admin kubeconfig live.
+    #[arg(long, default_value = "./reddwarf-data")]
+    data_dir: PathBuf,
+    /// The address the HTTPS API listens on.
+    #[arg(long, default_value = "127.0.0.1:6443")]
+    listen: SocketAddr,
+    /// A PEM certificate chain to serve instead of the generated one.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// The CA to write into admin.kubeconfig with --tls-cert (default: the chain's last).
+    #[arg(long, requires = "tls_cert")]
+    tls_ca: Option<PathBuf>,
+    /// Extra names for the generated serving certificate (repeatable).
+    #[arg(long = "tls-san")]
+    tls_sans: Vec<String>,
+    /// The storage backend.
+    #[arg(long, value_enum, default_value = "sled")]
+    store: StoreKind,
+    /// How long watch history is kept.
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+    history_window: Duration,
+    /// The most events watch history keeps.
+    #[arg(long, default_value_t = 100_000)]
+    history_max_events: usize,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sled=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).with_context(|| format!("securing {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    create_private_dir(&args.data_dir)?;
+    let data_dir = std::fs::canonicalize(&args.data_dir)?;
+    let clock = Clock::system();
+    let source = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => TlsSource::Supplied { cert, key, ca: args.tls_ca.as_deref() },
+        _ => TlsSource::Generated { data_dir: &data_dir, extra_names: &args.tls_sans },
+    };
+    let tls = prepare(source, clock.now()).context("preparing TLS")?;
+
+    let backend: Box<dyn Backend> = match args.store {
+        StoreKind::Sled => Box::new(SledBackend::open(&data_dir.join("store")).context("opening the store")?),
+        StoreKind::Memory => {
+            tracing::warn!("--store memory: nothing will survive a restart");
+            Box::new(MemoryBackend::default())
+        }
+    };
+    let config = StoreConfig { history_window: args.history_window, history_max_events: args.history_max_events, ..Default::default() };
+    let store = Store::open(backend, RegistryAttrs::shared(), config).context("loading the store")?;
+    bootstrap::ensure_system_namespaces(&store, &clock).await.context("creating the system namespaces")?;
+
+    let bound = server::bind(args.listen).with_context(|| format!("listening on {}", args.listen))?;
+    let url = kubeconfig::server_url(bound.local_addr);
+    let kubeconfig_path = data_dir.join("admin.kubeconfig");
+    let (token, authenticator) = auth::admin_token(&data_dir, kubeconfig::existing_token(&kubeconfig_path))?;
+    kubeconfig::write(&kubeconfig_path, &url, &tls.ca_pem, &token).context("writing admin.kubeconfig")?;
+    tracing::info!(%url, revision = store.revision(), "serving the Kubernetes API");
+    println!("export KUBECONFIG={}", kubeconfig_path.display());
+
+    let (stopping, shutdown) = tokio::sync::watch::channel(false);
+    let state = ApiState { store: store.clone(), clock, settings: ApiSettings::default(), shutdown };
+    server::run(bound, state, authenticator, tls.server_config, stopping).await.context("serving")?;
+    store.close();
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    rustls::crypto::ring::default_provider()
+        .install_default()
+        .map_err(|_| anyhow::anyhow!("another rustls crypto provider is already installed"))?;
+    actix_web::rt::System::new().block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+        }
+    })
+}

@@ -1,1 +1,121 @@
-//! placeholder
+//! The Kubernetes HTTP API, on actix-web over rustls. One resource registry
+//! ([`registry`]) drives routing ([`path`]), discovery ([`discovery`]), printing
+//! ([`table`]) and validation ([`objects`]); handlers for each verb read and write the
+//! [`crate::store`]; every error is a `Status` built in [`status`]. Lifecycle decisions
+//! are not made here: they live in `logic` and the actors.
+
+pub mod auth;
+pub mod bootstrap;
+pub mod discovery;
+pub mod kubeconfig;
+pub mod objects;
+pub mod path;
+pub mod registry;
+pub mod request;
+pub mod server;
+pub mod status;
+pub mod system;
+pub mod table;
+pub mod tls;
+
+mod delete;
+mod read;
+mod watch;
+mod write;
+
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use tokio::sync::watch as signal;
+
+use crate::clock::Clock;
+use crate::store::Store;
+use path::Route;
+use request::Params;
+use status::{ApiError, Subject};
+
+/// Tunables of the API server.
+#[derive(Clone, Debug)]
+pub struct ApiSettings {
+    /// How often an idle watch that asked for bookmarks gets one.
+    pub bookmark_interval: Duration,
+    /// Watches without `timeoutSeconds` last between this and twice this.
+    pub min_watch_timeout: Duration,
+    /// The largest request body.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            bookmark_interval: Duration::from_secs(10),
+            min_watch_timeout: Duration::from_secs(1800),
+            max_body_bytes: request::MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// What every handler shares.
+pub struct ApiState {
+    /// The object store.
+    pub store: Store,
+    /// Wall-clock time for timestamps.
+    pub clock: Clock,
+    /// Tunables.
+    pub settings: ApiSettings,
+    /// Flips to true when the server is shutting down; open watches end.
+    pub shutdown: signal::Receiver<bool>,
+}
+
+impl Route {
+    /// What errors about this route are about.
+    pub fn subject<'a>(&'a self, name: &'a str) -> Subject<'a> {
+        Subject { resource: self.def.plural, group: self.def.group, kind: self.def.kind, name }
+    }
+
+    /// The storage key of the named object.
+    pub fn key(&self) -> String {
+        self.def.key(self.namespace.as_deref(), self.name.as_deref().unwrap_or(""))
+    }
+}
+
+/// Every resource URL (`/api/v1/...`, `/apis/<g>/<v>/...`) comes here and is dispatched
+/// by method, name and subresource.
+pub async fn resource(req: HttpRequest, payload: web::Payload, state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
+    let route = path::parse(req.path())?;
+    let params = Params::parse(req.query_string());
+    let method = req.method().as_str().to_string();
+    let sub = route.subresource.map(|s| s.name);
+    match (method.as_str(), route.name.is_some(), sub) {
+        ("GET", false, None) if params.flag("watch") => watch::watch(&req, &state, &route, &params),
+        ("GET", false, None) => read::list(&req, &state, &route, &params),
+        ("GET", true, None | Some("status")) => read::get(&req, &state, &route),
+        ("POST", false, None) => write::create(&req, payload, &state, &route, &params).await,
+        ("PUT", true, None) => write::replace(&req, payload, &state, &route, &params, write::Part::Main).await,
+        ("PUT", true, Some("status")) => write::replace(&req, payload, &state, &route, &params, write::Part::Status).await,
+        ("PUT", true, Some("finalize")) => write::replace(&req, payload, &state, &route, &params, write::Part::Finalize).await,
+        ("POST", true, Some("binding")) => write::bind(&req, payload, &state, &route, &params).await,
+        ("DELETE", true, None) => delete::delete(&req, payload, &state, &route, &params).await,
+        ("DELETE", false, None) => delete::delete_collection(&req, payload, &state, &route, &params).await,
+        _ => Err(ApiError::method_not_allowed(&method, req.path())),
+    }
+}
+
+/// Registers every route on an actix-web service config.
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/version", web::get().to(system::version))
+        .route("/version/", web::get().to(system::version))
+        .route("/healthz", web::get().to(system::live))
+        .route("/livez", web::get().to(system::live))
+        .route("/readyz", web::get().to(system::ready))
+        .route("/api", web::get().to(discovery::core_versions))
+        .route("/api/", web::get().to(discovery::core_versions))
+        .route("/api/v1", web::get().to(discovery::core_resources))
+        .route("/api/v1/", web::get().to(discovery::core_resources))
+        .route("/apis", web::get().to(discovery::groups))
+        .route("/apis/", web::get().to(discovery::groups))
+        .route("/apis/{group}", web::get().to(discovery::group))
+        .route("/apis/{group}/{version}", web::get().to(discovery::group_resources))
+        .default_service(web::to(resource));
+}

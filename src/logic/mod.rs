@@ -1,1 +1,6 @@
-//! placeholder
+//! Pure decisions. Every function here is a deterministic function of its arguments: time
+//! (`now`) and randomness arrive as arguments, nothing reads a clock or does IO, and
+//! nothing may import actix, tokio, sled or `std::process`. The shells (API handlers and
+//! actors) gather inputs, call these, and carry out what they return.
+
+pub mod deletion;

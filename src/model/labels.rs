@@ -252,6 +252,10 @@ impl Parser {
         if !self.eat("(") {
             return Err(self.error("found end of input, expected: '('"));
         }
+        self.skip_space();
+        if self.peek() == Some(')') {
+            return Err(self.error("for 'in', 'notin' operators, values set can't be empty"));
+        }
         let mut values = Vec::new();
         loop {
             self.skip_space();

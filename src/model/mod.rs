@@ -1,11 +1,15 @@
 //! The Kubernetes data model as Reddwarf sees it: the wire types (re-exported from
-//! `k8s-openapi`), object names, label and field selectors, and the validation rules that
-//! need no IO. Nothing here may import actix, tokio, sled or `std::process`, or read a clock:
-//! everything is a pure function of its arguments.
+//! `k8s-openapi`), object names, quantities, label and field selectors, defaulting and
+//! validation. Nothing here may import actix, tokio, sled or `std::process`, or read a
+//! clock: everything is a pure function of its arguments.
 
+pub mod defaults;
 pub mod fields;
 pub mod labels;
 pub mod names;
+pub mod quantity;
+pub mod rules;
+pub mod validation;
 
 /// The Kubernetes wire types, from `k8s-openapi` (API version v1.33).
 pub use k8s_openapi::api as k8s;

@@ -292,6 +292,8 @@ pub struct Store {
 
 struct Shared {
     cache: Arc<RwLock<cache::Cache>>,
+    /// Why the writer stopped taking writes, if it did.
+    failure: Arc<Mutex<Option<String>>>,
     events: broadcast::Sender<Arc<Event>>,
     writer: Mutex<Option<writer::WriterHandle>>,
 }
@@ -307,14 +309,26 @@ impl Store {
         let loaded = backend.load()?;
         let cache = Arc::new(RwLock::new(cache::Cache::rebuild(loaded, extractor.as_ref())?));
         let (events, _) = broadcast::channel(config.watcher_buffer.max(1));
-        let writer = writer::spawn(backend, cache.clone(), events.clone(), extractor, config);
-        Ok(Self { shared: Arc::new(Shared { cache, events, writer: Mutex::new(Some(writer)) }) })
+        let failure = Arc::new(Mutex::new(None));
+        let writer = writer::spawn(backend, cache.clone(), events.clone(), extractor, config, failure.clone());
+        Ok(Self { shared: Arc::new(Shared { cache, failure, events, writer: Mutex::new(Some(writer)) }) })
     }
 
     /// An empty in-memory store with labels-only attributes (tests and tools).
     pub fn in_memory() -> Self {
         Self::open(Box::new(memory::MemoryBackend::default()), Arc::new(LabelsOnly), StoreConfig::default())
             .expect("an empty memory backend always loads")
+    }
+
+    /// Ok while the store takes writes; otherwise why not.
+    pub fn health(&self) -> Result<(), String> {
+        if let Some(reason) = self.shared.failure.lock().clone() {
+            return Err(reason);
+        }
+        if self.shared.writer.lock().is_none() {
+            return Err("the store is closed".into());
+        }
+        Ok(())
     }
 
     /// The newest committed revision.

@@ -57,6 +57,11 @@ impl Watch {
         self.progress
     }
 
+    /// True while the watch is still delivering its initial backlog.
+    pub fn replaying(&self) -> bool {
+        !self.backlog.is_empty()
+    }
+
     /// The next change, waiting for one if necessary. Cancel-safe.
     pub async fn next(&mut self) -> WatchItem {
         loop {

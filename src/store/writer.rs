@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use tokio::sync::{broadcast, oneshot};
 
 use super::backend::{Backend, CommitBatch, LogPosition, Removal, Write};
@@ -58,9 +58,10 @@ pub(super) fn spawn(
     events: broadcast::Sender<Arc<Event>>,
     extractor: Arc<dyn AttrExtractor>,
     config: StoreConfig,
+    failure: Arc<Mutex<Option<String>>>,
 ) -> WriterHandle {
     let (sender, receiver) = mpsc::channel();
-    let writer = Writer { backend, cache, events, extractor, config, poisoned: None, pending_removals: Vec::new() };
+    let writer = Writer { backend, cache, events, extractor, config, poisoned: None, failure, pending_removals: Vec::new() };
     let thread = std::thread::Builder::new()
         .name("store-writer".into())
         .spawn(move || writer.run(receiver))
@@ -76,6 +77,8 @@ struct Writer {
     config: StoreConfig,
     /// Set after a backend failure; every later write is refused with it.
     poisoned: Option<String>,
+    /// The same reason, shared with the store handle for health checks.
+    failure: Arc<Mutex<Option<String>>>,
     /// History trimmed from memory whose on-disk records go out with the next commit.
     pending_removals: Vec<Removal>,
 }
@@ -223,6 +226,7 @@ impl Writer {
             Err(err) => {
                 tracing::error!(%err, "store commit failed; refusing further writes");
                 self.poisoned = Some(err.to_string());
+                *self.failure.lock() = Some(err.to_string());
                 for (reply, answer) in answers {
                     let _ = reply.send(answer.and(Err(err.clone())));
                 }

@@ -1,0 +1,359 @@
+//! Writes: POST (create), PUT of the object, of `/status` and of `/finalize`, and pod
+//! binding. Each decodes the body, checks it against the URL, runs the kind's codec, and
+//! commits with a revision precondition; a server-side read-modify-write retries when it
+//! loses a race, a client-supplied resourceVersion never does. `dryRun=All` runs everything
+//! but the commit.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+
+use crate::api::objects::ServerMeta;
+use crate::api::path::Route;
+use crate::api::read::json_body;
+use crate::api::registry::{self, DeletePolicy};
+use crate::api::request::{Params, content_type, decode_object, read_body};
+use crate::api::status::ApiError;
+use crate::api::ApiState;
+use crate::logic::deletion::delete_during_update;
+use crate::model::names::generate_name;
+use crate::model::validation::FieldError;
+use crate::store::{Object, Revision, StoreError};
+
+/// Which part of an object a PUT replaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The object, except its status (and, for namespaces, its finalizers).
+    Main,
+    /// Only `.status`.
+    Status,
+    /// Only a namespace's `spec.finalizers`.
+    Finalize,
+}
+
+fn str_at<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
+    value.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+/// Checks (and fills in) `apiVersion` and `kind` against the URL.
+fn check_type_meta(route: &Route, value: &mut Value, expected_kind: &str) -> Result<(), ApiError> {
+    let want_version = route.def.api_version();
+    let got_version = str_at(value, "/apiVersion").map(str::to_string);
+    let got_kind = str_at(value, "/kind").map(str::to_string);
+    if let Some(got) = &got_version
+        && *got != want_version
+    {
+        return Err(ApiError::bad_request(format!(
+            "the API version in the data ({got}) does not match the expected API version ({want_version})"
+        )));
+    }
+    if let Some(got) = &got_kind
+        && got != expected_kind
+    {
+        return Err(ApiError::bad_request(format!(
+            "{got} in version \"{}\" cannot be handled as a {expected_kind}: the kind in the body does not match the URL",
+            got_version.as_deref().unwrap_or(&want_version)
+        )));
+    }
+    value["apiVersion"] = json!(want_version);
+    value["kind"] = json!(expected_kind);
+    Ok(())
+}
+
+/// Checks `metadata.namespace` in the body against the URL.
+fn check_namespace(route: &Route, value: &Value) -> Result<(), ApiError> {
+    if let (Some(url), Some(body)) = (route.namespace.as_deref(), str_at(value, "/metadata/namespace"))
+        && url != body
+    {
+        return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+    }
+    Ok(())
+}
+
+async fn body_object(req: &HttpRequest, payload: web::Payload, state: &ApiState, kind: &str) -> Result<Value, ApiError> {
+    let body = read_body(req, payload, state.settings.max_body_bytes).await?;
+    decode_object(&content_type(req), &body, kind)
+}
+
+/// Refuses new objects in a namespace that is missing or terminating.
+fn check_namespace_open(state: &ApiState, route: &Route, name: &str) -> Result<(), ApiError> {
+    let Some(ns) = route.namespace.as_deref().filter(|_| route.def.namespaced) else { return Ok(()) };
+    let namespaces = registry::core("namespaces");
+    let namespace = state
+        .store
+        .get(&namespaces.key(None, ns))
+        .ok_or_else(|| ApiError::not_found(crate::api::status::Subject { resource: "namespaces", group: "", kind: "Namespace", name: ns }))?;
+    let terminating = namespace.json().pointer("/status/phase").and_then(Value::as_str) == Some("Terminating");
+    if terminating {
+        let mut err = ApiError::forbidden(
+            route.subject(name),
+            &format!("unable to create new content in namespace {ns} because it is being terminated"),
+        );
+        err.causes.push(FieldError {
+            reason: "NamespaceTerminating",
+            message: format!("namespace {ns} is being terminated"),
+            field: "metadata.namespace".into(),
+        });
+        return Err(err);
+    }
+    Ok(())
+}
+
+fn created(object: &Object) -> HttpResponse {
+    HttpResponse::Created().content_type("application/json").body(object.value.clone())
+}
+
+fn dry_run_response(value: &Value, created: bool) -> HttpResponse {
+    let builder = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
+    let mut builder = builder;
+    builder.content_type("application/json").body(value.to_string())
+}
+
+/// `POST` to a collection.
+pub async fn create(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &ApiState,
+    route: &Route,
+    params: &Params,
+) -> Result<HttpResponse, ApiError> {
+    if route.def.namespaced && route.namespace.is_none() {
+        return Err(ApiError::method_not_allowed("POST", req.path()));
+    }
+    let dry_run = params.dry_run()?;
+    let value = body_object(req, payload, state, route.def.kind).await?;
+    create_object(state, route, value, dry_run).await
+}
+
+/// Creates `value` in `route`'s collection (also PUT on a missing object where allowed).
+async fn create_object(state: &ApiState, route: &Route, mut value: Value, dry_run: bool) -> Result<HttpResponse, ApiError> {
+    check_type_meta(route, &mut value, route.def.kind)?;
+    check_namespace(route, &value)?;
+    if !value.get("metadata").is_some_and(Value::is_object) {
+        value["metadata"] = json!({});
+    }
+    if str_at(&value, "/metadata/name").is_none()
+        && let Some(prefix) = str_at(&value, "/metadata/generateName").map(str::to_string)
+    {
+        let mut rng = rand::rng();
+        let name = generate_name(&prefix, |n| rand::RngExt::random_range(&mut rng, 0..n));
+        value["metadata"]["name"] = json!(name);
+    }
+    let name = str_at(&value, "/metadata/name").unwrap_or("").to_string();
+    check_namespace_open(state, route, &name)?;
+    let server = ServerMeta {
+        uid: uuid::Uuid::new_v4().to_string(),
+        created: state.clock.now(),
+        namespace: route.namespace.clone().filter(|_| route.def.namespaced),
+    };
+    let prepared = route.def.codec.create(route.def, value, &server)?;
+    if dry_run {
+        return Ok(dry_run_response(&prepared, true));
+    }
+    let key = route.def.key(route.namespace.as_deref(), &name);
+    let object = state.store.create(key, prepared).await.map_err(|e| ApiError::from_store(e, route.subject(&name)))?;
+    Ok(created(&object))
+}
+
+/// The revision a write must find, from the body's `metadata.resourceVersion`.
+fn body_revision(value: &Value) -> Result<Option<Revision>, ApiError> {
+    match str_at(value, "/metadata/resourceVersion") {
+        None => Ok(None),
+        Some(rv) => rv.parse().map(Some).map_err(|_| {
+            ApiError::bad_request(format!("metadata.resourceVersion: Invalid value: {rv:?}: must be a non-negative integer"))
+        }),
+    }
+}
+
+/// Builds the object a PUT of `part` asks for, from the body and the stored object.
+fn merge_part(route: &Route, part: Part, body: Value, current: &Value) -> Value {
+    match part {
+        Part::Main => {
+            let mut merged = body;
+            if route.def.has_status {
+                match current.get("status") {
+                    Some(status) => merged["status"] = status.clone(),
+                    None => {
+                        if let Some(o) = merged.as_object_mut() {
+                            o.remove("status");
+                        }
+                    }
+                }
+            }
+            if route.def.delete == DeletePolicy::Namespace {
+                // Namespace finalizers change only through `/finalize`.
+                merged["spec"]["finalizers"] = current.pointer("/spec/finalizers").cloned().unwrap_or(json!([]));
+            }
+            merged
+        }
+        Part::Status => {
+            let mut merged = current.clone();
+            merged["status"] = body.get("status").cloned().unwrap_or(json!({}));
+            merged
+        }
+        Part::Finalize => {
+            let mut merged = current.clone();
+            merged["spec"]["finalizers"] = body.pointer("/spec/finalizers").cloned().unwrap_or(json!([]));
+            merged
+        }
+    }
+}
+
+/// True when `prepared` would store exactly what is stored.
+pub(crate) fn unchanged(prepared: &Value, current: &Value) -> bool {
+    let mut current = current.clone();
+    if let Some(meta) = current.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("resourceVersion");
+    }
+    *prepared == current
+}
+
+/// Whether an updated object has finished deleting (see `logic::deletion`).
+pub(crate) fn finished_deleting(route: &Route, object: &Value) -> bool {
+    let finalizers = object.pointer("/metadata/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty());
+    let namespace_finalizers = route.def.delete == DeletePolicy::Namespace
+        && object.pointer("/spec/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty());
+    delete_during_update(
+        object.pointer("/metadata/deletionTimestamp").is_some(),
+        object.pointer("/metadata/deletionGracePeriodSeconds").and_then(Value::as_i64),
+        finalizers || namespace_finalizers,
+    )
+}
+
+/// `PUT` of an object, its status, or a namespace's finalizers.
+pub async fn replace(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &ApiState,
+    route: &Route,
+    params: &Params,
+    part: Part,
+) -> Result<HttpResponse, ApiError> {
+    let dry_run = params.dry_run()?;
+    let mut body = body_object(req, payload, state, route.def.kind).await?;
+    check_type_meta(route, &mut body, route.def.kind)?;
+    check_namespace(route, &body)?;
+    let name = route.name.clone().unwrap_or_default();
+    let body_name = str_at(&body, "/metadata/name").unwrap_or("");
+    if body_name != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    let expected = body_revision(&body)?;
+    if expected.is_none() && part == Part::Main && !route.def.unconditional_update {
+        return Err(ApiError::invalid(
+            route.subject(&name),
+            vec![FieldError::invalid("metadata.resourceVersion", &json!("0x0"), "must be specified for an update")],
+        ));
+    }
+    let key = route.key();
+    loop {
+        let Some(current) = state.store.get(&key) else {
+            if route.def.create_on_update && part == Part::Main {
+                if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+                    meta.remove("resourceVersion");
+                }
+                return create_object(state, route, body, dry_run).await;
+            }
+            return Err(ApiError::not_found(route.subject(&name)));
+        };
+        if expected.is_some_and(|rv| rv != current.revision) {
+            return Err(ApiError::conflict(route.subject(&name)));
+        }
+        let current_value = current.json();
+        let merged = merge_part(route, part, body.clone(), &current_value);
+        let prepared = route.def.codec.update(route.def, merged, &current_value)?;
+        if unchanged(&prepared, &current_value) {
+            return Ok(json_body(current.value.clone()));
+        }
+        if dry_run {
+            return Ok(dry_run_response(&prepared, false));
+        }
+        let outcome = if finished_deleting(route, &prepared) {
+            state.store.delete(key.clone(), Some(current.revision)).await
+        } else {
+            state.store.update(key.clone(), prepared, Some(current.revision)).await
+        };
+        match outcome {
+            Ok(object) => return Ok(json_body(object.value.clone())),
+            Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) if expected.is_none() => continue,
+            Err(err) => return Err(ApiError::from_store(err, route.subject(&name))),
+        }
+    }
+}
+
+/// `POST pods/<name>/binding`: assigns a pod to a node, once.
+pub async fn bind(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &ApiState,
+    route: &Route,
+    params: &Params,
+) -> Result<HttpResponse, ApiError> {
+    let dry_run = params.dry_run()?;
+    let name = route.name.clone().unwrap_or_default();
+    let body = body_object(req, payload, state, "Binding").await?;
+    let binding: k8s_openapi::api::core::v1::Binding = serde_json::from_value(body)
+        .map_err(|e| ApiError::bad_request(format!("Binding in version \"v1\" cannot be handled as a Binding: {e}")))?;
+    let node = binding.target.name.clone().unwrap_or_default();
+    let binding_subject = crate::api::status::Subject { resource: "pods/binding", group: "", kind: "Binding", name: &name };
+    if node.is_empty() {
+        return Err(ApiError::invalid(binding_subject, vec![FieldError::required("target.name", "")]));
+    }
+    if !matches!(binding.target.kind.as_deref(), None | Some("") | Some("Node")) {
+        return Err(ApiError::invalid(
+            binding_subject,
+            vec![FieldError::unsupported("target.kind", &json!(binding.target.kind), &["Node"])],
+        ));
+    }
+    let expected_uid = binding.metadata.uid.clone().filter(|u| !u.is_empty());
+    let expected_rv = binding.metadata.resource_version.as_deref().filter(|r| !r.is_empty()).map(str::parse::<Revision>).transpose().map_err(|_| ApiError::bad_request("invalid resourceVersion in the binding"))?;
+    let key = route.key();
+    loop {
+        let current = state.store.get(&key).ok_or_else(|| ApiError::not_found(route.subject(&name)))?;
+        let mut pod = current.json();
+        if expected_uid.as_deref().is_some_and(|uid| Some(uid) != str_at(&pod, "/metadata/uid")) {
+            return Err(ApiError::conflict_because(binding_subject, "Precondition failed: UID in precondition does not match the pod"));
+        }
+        if expected_rv.is_some_and(|rv| rv != current.revision) {
+            return Err(ApiError::conflict(binding_subject));
+        }
+        if let Some(bound) = str_at(&pod, "/spec/nodeName") {
+            return Err(ApiError::conflict_because(binding_subject, &format!("pod {name} is already assigned to node {bound:?}")));
+        }
+        if pod.pointer("/metadata/deletionTimestamp").is_some() {
+            return Err(ApiError::conflict_because(binding_subject, &format!("pod {name} is being deleted, cannot be assigned to a host")));
+        }
+        pod["spec"]["nodeName"] = json!(node);
+        let now = crate::api::objects::format_time(state.clock.now());
+        set_condition(&mut pod, json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now}));
+        if dry_run {
+            break;
+        }
+        match state.store.update(key.clone(), pod, Some(current.revision)).await {
+            Ok(_) => break,
+            Err(StoreError::Conflict { .. }) if expected_rv.is_none() => continue,
+            Err(err) => return Err(ApiError::from_store(err, route.subject(&name))),
+        }
+    }
+    Ok(HttpResponse::Created()
+        .content_type("application/json")
+        .body(json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}).to_string()))
+}
+
+/// Sets (or replaces) a condition of `status.conditions` by type.
+pub(crate) fn set_condition(object: &mut Value, condition: Value) {
+    let kind = condition["type"].clone();
+    if !object.get("status").is_some_and(Value::is_object) {
+        object["status"] = json!({});
+    }
+    let conditions = &mut object["status"]["conditions"];
+    if !conditions.is_array() {
+        *conditions = json!([]);
+    }
+    let list = conditions.as_array_mut().expect("made an array above");
+    match list.iter_mut().find(|c| c["type"] == kind) {
+        Some(existing) => *existing = condition,
+        None => list.push(condition),
+    }
+}
