@@ -35,7 +35,9 @@ impl Clock {
         Self {
             source: Arc::new(move || {
                 let elapsed = tokio::time::Instant::now().saturating_duration_since(base);
-                base_wall.saturating_add(SignedDuration::try_from(elapsed).unwrap_or(SignedDuration::MAX)).unwrap_or(base_wall)
+                base_wall
+                    .saturating_add(SignedDuration::try_from(elapsed).unwrap_or(SignedDuration::MAX))
+                    .unwrap_or(base_wall)
             }),
         }
     }

@@ -89,7 +89,8 @@ fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).with_context(|| format!("securing {}", dir.display()))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("securing {}", dir.display()))?;
     }
     Ok(())
 }
@@ -111,7 +112,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Box::new(MemoryBackend::default())
         }
     };
-    let config = StoreConfig { history_window: args.history_window, history_max_events: args.history_max_events, ..Default::default() };
+    let config = StoreConfig {
+        history_window: args.history_window,
+        history_max_events: args.history_max_events,
+        ..Default::default()
+    };
     let store = Store::open(backend, RegistryAttrs::shared(), config).context("loading the store")?;
     bootstrap::ensure_system_namespaces(&store, &clock).await.context("creating the system namespaces")?;
 

@@ -70,7 +70,9 @@ async fn concurrent_creates_of_one_name_admit_exactly_one() {
         let mut tasks = Vec::new();
         for i in 0..16 {
             let store = store.clone();
-            tasks.push(tokio::spawn(async move { store.create(key("race"), pod("race", json!({"writer": i.to_string()}))).await }));
+            tasks.push(tokio::spawn(async move {
+                store.create(key("race"), pod("race", json!({"writer": i.to_string()}))).await
+            }));
         }
         let mut created = 0;
         let mut already_exists = 0;
@@ -96,7 +98,9 @@ async fn revisions_are_global_contiguous_and_stamped() {
         let mut tasks = Vec::new();
         for i in 0..64 {
             let store = store.clone();
-            tasks.push(tokio::spawn(async move { store.create(key(&format!("p{i}")), pod("p", json!({}))).await.unwrap() }));
+            tasks.push(tokio::spawn(
+                async move { store.create(key(&format!("p{i}")), pod("p", json!({}))).await.unwrap() },
+            ));
         }
         let mut revisions = Vec::new();
         for task in tasks {
@@ -127,7 +131,10 @@ async fn stale_updates_conflict_and_preconditions_hold() {
         );
         assert_eq!(store.get(&key("a")).unwrap().json()["metadata"]["labels"]["v"], "2");
 
-        assert!(matches!(store.update(key("nope"), pod("nope", json!({})), None).await, Err(StoreError::NotFound { .. })));
+        assert!(matches!(
+            store.update(key("nope"), pod("nope", json!({})), None).await,
+            Err(StoreError::NotFound { .. })
+        ));
         assert!(matches!(store.delete(key("a"), Some(first.revision)).await, Err(StoreError::Conflict { .. })));
 
         let deleted = store.delete(key("a"), Some(second.revision)).await.unwrap();
@@ -193,7 +200,12 @@ async fn lists_page_consistently_at_their_revision() {
             assert_eq!(page.revision, first.revision);
             for object in &page.items {
                 if *object.key == key("p6") {
-                    assert_eq!(object.json()["metadata"]["labels"]["n"], "6", "{}: old state at the old revision", backend.name());
+                    assert_eq!(
+                        object.json()["metadata"]["labels"]["n"],
+                        "6",
+                        "{}: old state at the old revision",
+                        backend.name()
+                    );
                 }
             }
             seen.extend(page.items.iter().map(|o| o.key.to_string()));
@@ -207,9 +219,15 @@ async fn lists_page_consistently_at_their_revision() {
         assert!(latest.items.iter().any(|o| *o.key == key("p45")));
         assert!(!latest.items.iter().any(|o| *o.key == key("p5")));
 
-        let labelled = Selection { labels: reddwarf::model::labels::LabelSelector::parse("n in (1,2)").unwrap(), ..selection.clone() };
+        let labelled = Selection {
+            labels: reddwarf::model::labels::LabelSelector::parse("n in (1,2)").unwrap(),
+            ..selection.clone()
+        };
         assert_eq!(store.list(&labelled, ReadAt::Latest, None, None).unwrap().items.len(), 2);
-        assert!(matches!(store.list(&selection, ReadAt::Exact(999), None, None), Err(StoreError::FutureRevision { .. })));
+        assert!(matches!(
+            store.list(&selection, ReadAt::Exact(999), None, None),
+            Err(StoreError::FutureRevision { .. })
+        ));
     }
 }
 
@@ -257,7 +275,10 @@ async fn watching_a_compacted_revision_fails_with_compacted() {
         assert_eq!(store.oldest_revision(), 3);
         let err = store.watch(Selection::prefix("/registry/"), WatchFrom::After(2)).err().unwrap();
         assert_eq!(err, StoreError::Compacted { requested: 2, oldest: 3 }, "{}", backend.name());
-        assert!(matches!(store.list(&Selection::prefix("/"), ReadAt::Exact(1), None, None), Err(StoreError::Compacted { .. })));
+        assert!(matches!(
+            store.list(&Selection::prefix("/"), ReadAt::Exact(1), None, None),
+            Err(StoreError::Compacted { .. })
+        ));
         let mut watch = store.watch(Selection::prefix("/registry/"), WatchFrom::After(3)).unwrap();
         assert_eq!(next_event(&mut watch).await, (EventKind::Added, key("p3"), 4));
     }
@@ -418,7 +439,8 @@ fn acknowledged_writes_survive_sigkill() {
         for ack in &acks {
             let mut parts = ack.split(' ').skip(1);
             let (k, revision) = (parts.next().unwrap(), parts.next().unwrap().parse::<u64>().unwrap());
-            let object = store.get(k).unwrap_or_else(|| panic!("round {round} (seed {seed}): acknowledged {k} is lost"));
+            let object =
+                store.get(k).unwrap_or_else(|| panic!("round {round} (seed {seed}): acknowledged {k} is lost"));
             assert_eq!(object.revision, revision, "round {round}: {k} has a different revision");
             round_highest = round_highest.max(revision);
         }

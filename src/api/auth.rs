@@ -86,7 +86,10 @@ fn bearer(req: &ServiceRequest) -> Option<&str> {
 }
 
 /// The authentication middleware (`actix_web::middleware::from_fn`).
-pub async fn authenticate(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, Error> {
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let open = ANONYMOUS_PATHS.contains(&req.path());
     let authenticated = match (req.app_data::<web::Data<Authenticator>>(), bearer(&req)) {
         (Some(auth), Some(token)) => auth.is_admin(token),

@@ -7,13 +7,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+use crate::api::ApiState;
 use crate::api::objects::format_time;
 use crate::api::path::Route;
 use crate::api::read::{json_body, selection};
 use crate::api::registry::DeletePolicy;
 use crate::api::request::{Params, content_type, read_body};
 use crate::api::status::{ApiError, delete_success};
-use crate::api::ApiState;
 use crate::logic::deletion::{Deletion, DeletionInput, plain_deletion, pod_deletion};
 use crate::store::{Object, ReadAt, StoreError};
 
@@ -26,16 +26,24 @@ struct DeleteOptions {
     dry_run: bool,
 }
 
-async fn delete_options(req: &HttpRequest, payload: web::Payload, state: &ApiState, params: &Params) -> Result<DeleteOptions, ApiError> {
+async fn delete_options(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &ApiState,
+    params: &Params,
+) -> Result<DeleteOptions, ApiError> {
     let body = read_body(req, payload, state.settings.max_body_bytes).await?;
-    let mut options = DeleteOptions { grace: params.int("gracePeriodSeconds")?, dry_run: params.dry_run()?, ..Default::default() };
+    let mut options =
+        DeleteOptions { grace: params.int("gracePeriodSeconds")?, dry_run: params.dry_run()?, ..Default::default() };
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(options);
     }
     let media = content_type(req);
     let value = crate::api::request::decode_object(&media, &body, "DeleteOptions")?;
-    let parsed: k8s_openapi::apimachinery::pkg::apis::meta::v1::DeleteOptions = serde_json::from_value(value)
-        .map_err(|e| ApiError::bad_request(format!("DeleteOptions in version \"v1\" cannot be handled as a DeleteOptions: {e}")))?;
+    let parsed: k8s_openapi::apimachinery::pkg::apis::meta::v1::DeleteOptions =
+        serde_json::from_value(value).map_err(|e| {
+            ApiError::bad_request(format!("DeleteOptions in version \"v1\" cannot be handled as a DeleteOptions: {e}"))
+        })?;
     if parsed.grace_period_seconds.is_some() {
         options.grace = parsed.grace_period_seconds;
     }
@@ -46,7 +54,11 @@ async fn delete_options(req: &HttpRequest, payload: web::Payload, state: &ApiSta
     for value in parsed.dry_run.iter().flatten() {
         match value.as_str() {
             "All" => options.dry_run = true,
-            other => return Err(ApiError::bad_request(format!("Invalid dryRun value: {other:?}: supported values: \"All\""))),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid dryRun value: {other:?}: supported values: \"All\""
+                )));
+            }
         }
     }
     Ok(options)
@@ -65,7 +77,13 @@ enum Deleted {
 }
 
 /// Deletes one object (the shared path of DELETE and DELETE of a collection).
-async fn delete_one(state: &ApiState, route: &Route, key: &str, name: &str, options: &DeleteOptions) -> Result<Deleted, ApiError> {
+async fn delete_one(
+    state: &ApiState,
+    route: &Route,
+    key: &str,
+    name: &str,
+    options: &DeleteOptions,
+) -> Result<Deleted, ApiError> {
     loop {
         let current = state.store.get(key).ok_or_else(|| ApiError::not_found(route.subject(name)))?;
         let mut value = current.json();
@@ -83,11 +101,17 @@ async fn delete_one(state: &ApiState, route: &Route, key: &str, name: &str, opti
         {
             return Err(ApiError::conflict_because(
                 route.subject(name),
-                &format!("Precondition failed: ResourceVersion in precondition: {expected}, ResourceVersion in object meta: {}", current.revision),
+                &format!(
+                    "Precondition failed: ResourceVersion in precondition: {expected}, ResourceVersion in object meta: {}",
+                    current.revision
+                ),
             ));
         }
         let input = DeletionInput {
-            has_finalizers: value.pointer("/metadata/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty()),
+            has_finalizers: value
+                .pointer("/metadata/finalizers")
+                .and_then(Value::as_array)
+                .is_some_and(|f| !f.is_empty()),
             deletion_timestamp: timestamp(&value, "/metadata/deletionTimestamp"),
             deletion_grace: value.pointer("/metadata/deletionGracePeriodSeconds").and_then(Value::as_i64),
             node_name: value.pointer("/spec/nodeName").and_then(Value::as_str),
@@ -119,7 +143,11 @@ async fn delete_one(state: &ApiState, route: &Route, key: &str, name: &str, opti
                 if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
                     meta.remove("resourceVersion");
                 }
-                state.store.update(key.to_string(), value, Some(current.revision)).await.map(|o| Deleted::Pending(o.json()))
+                state
+                    .store
+                    .update(key.to_string(), value, Some(current.revision))
+                    .await
+                    .map(|o| Deleted::Pending(o.json()))
             }
         };
         match outcome {
@@ -161,7 +189,10 @@ pub async fn delete_collection(
 ) -> Result<HttpResponse, ApiError> {
     let options = delete_options(req, payload, state, params).await?;
     let selection = selection(route, params)?;
-    let page = state.store.list(&selection, ReadAt::Latest, None, None).map_err(|e| ApiError::from_store(e, route.subject("")))?;
+    let page = state
+        .store
+        .list(&selection, ReadAt::Latest, None, None)
+        .map_err(|e| ApiError::from_store(e, route.subject("")))?;
     let mut items = Vec::new();
     for object in page.items {
         let name = object.json().pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();

@@ -77,12 +77,17 @@ fn aggregated_group(group: &str, versions: &[&str]) -> Value {
         .iter()
         .map(|v| json!({"version": v, "freshness": "Current", "resources": resources_of(group, v).map(aggregated_resource).collect::<Vec<_>>()}))
         .collect();
-    let metadata = if group.is_empty() { json!({"creationTimestamp": null}) } else { json!({"name": group, "creationTimestamp": null}) };
+    let metadata = if group.is_empty() {
+        json!({"creationTimestamp": null})
+    } else {
+        json!({"name": group, "creationTimestamp": null})
+    };
     json!({"metadata": metadata, "versions": versions})
 }
 
 fn group_document(group: &str, versions: &[&str]) -> Value {
-    let versions: Vec<Value> = versions.iter().map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v})).collect();
+    let versions: Vec<Value> =
+        versions.iter().map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v})).collect();
     json!({"name": group, "versions": versions, "preferredVersion": versions[0]})
 }
 
@@ -199,7 +204,8 @@ mod tests {
     fn aggregated_core_has_what_kubectl_needs() {
         let core = aggregated_group("", &["v1"]);
         assert!(core["metadata"].get("name").is_none());
-        let pods = core["versions"][0]["resources"].as_array().unwrap().iter().find(|r| r["resource"] == "pods").unwrap();
+        let pods =
+            core["versions"][0]["resources"].as_array().unwrap().iter().find(|r| r["resource"] == "pods").unwrap();
         assert_eq!(pods["responseKind"]["kind"], "Pod");
         assert_eq!(pods["scope"], "Namespaced");
         assert_eq!(pods["shortNames"][0], "po");

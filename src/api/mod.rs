@@ -81,7 +81,11 @@ impl Route {
 
 /// Every resource URL (`/api/v1/...`, `/apis/<g>/<v>/...`) comes here and is dispatched
 /// by method, name and subresource.
-pub async fn resource(req: HttpRequest, payload: web::Payload, state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
+pub async fn resource(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
     let route = path::parse(req.path())?;
     let params = Params::parse(req.query_string());
     let method = req.method().as_str().to_string();
@@ -92,8 +96,12 @@ pub async fn resource(req: HttpRequest, payload: web::Payload, state: web::Data<
         ("GET", true, None | Some("status")) => read::get(&req, &state, &route),
         ("POST", false, None) => write::create(&req, payload, &state, &route, &params).await,
         ("PUT", true, None) => write::replace(&req, payload, &state, &route, &params, write::Part::Main).await,
-        ("PUT", true, Some("status")) => write::replace(&req, payload, &state, &route, &params, write::Part::Status).await,
-        ("PUT", true, Some("finalize")) => write::replace(&req, payload, &state, &route, &params, write::Part::Finalize).await,
+        ("PUT", true, Some("status")) => {
+            write::replace(&req, payload, &state, &route, &params, write::Part::Status).await
+        }
+        ("PUT", true, Some("finalize")) => {
+            write::replace(&req, payload, &state, &route, &params, write::Part::Finalize).await
+        }
         ("POST", true, Some("binding")) => write::bind(&req, payload, &state, &route, &params).await,
         ("DELETE", true, None) => delete::delete(&req, payload, &state, &route, &params).await,
         ("DELETE", false, None) => delete::delete_collection(&req, payload, &state, &route, &params).await,

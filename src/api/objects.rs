@@ -97,7 +97,11 @@ impl<K: ObjectRules> Codec for Typed<K> {
             let name = old_meta.name.clone().unwrap_or_default();
             return Err(ApiError::conflict_because(
                 subject(def, &name),
-                &format!("Precondition failed: UID in precondition: {}, UID in object meta: {}", meta.uid.as_deref().unwrap_or(""), old_meta.uid.as_deref().unwrap_or("")),
+                &format!(
+                    "Precondition failed: UID in precondition: {}, UID in object meta: {}",
+                    meta.uid.as_deref().unwrap_or(""),
+                    old_meta.uid.as_deref().unwrap_or("")
+                ),
             ));
         }
         meta.uid = old_meta.uid.clone();

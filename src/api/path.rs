@@ -35,7 +35,8 @@ pub fn parse(path: &str) -> Result<Route, ApiError> {
     if segments.iter().any(|s| s.is_empty()) {
         return Err(ApiError::no_such_resource());
     }
-    let namespace_subresource = |s: &str| registry::find(group, version, "namespaces").and_then(|d| d.subresource(s)).is_some();
+    let namespace_subresource =
+        |s: &str| registry::find(group, version, "namespaces").and_then(|d| d.subresource(s)).is_some();
     let (namespace, plural, name, sub) = match segments.as_slice() {
         ["namespaces", ns, plural, tail @ ..] if !(tail.is_empty() && namespace_subresource(plural)) => {
             if tail.len() > 2 {
@@ -101,7 +102,10 @@ mod tests {
         assert_eq!(route("/api/v1/pods"), ("pods".into(), None, None, None));
         assert_eq!(route("/api/v1/namespaces/default/pods"), ("pods".into(), s("default"), None, None));
         assert_eq!(route("/api/v1/namespaces/default/pods/web"), ("pods".into(), s("default"), s("web"), None));
-        assert_eq!(route("/api/v1/namespaces/default/pods/web/status"), ("pods".into(), s("default"), s("web"), s("status")));
+        assert_eq!(
+            route("/api/v1/namespaces/default/pods/web/status"),
+            ("pods".into(), s("default"), s("web"), s("status"))
+        );
         assert_eq!(route("/api/v1/namespaces"), ("namespaces".into(), None, None, None));
         assert_eq!(route("/api/v1/namespaces/team"), ("namespaces".into(), None, s("team"), None));
         assert_eq!(route("/api/v1/namespaces/team/status"), ("namespaces".into(), None, s("team"), s("status")));

@@ -9,11 +9,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
+use crate::api::ApiState;
 use crate::api::path::Route;
 use crate::api::request::{Params, accept, wants_table};
 use crate::api::status::ApiError;
 use crate::api::table::{self, IncludeObject};
-use crate::api::ApiState;
 use crate::model::fields::FieldSelector;
 use crate::model::labels::LabelSelector;
 use crate::store::{Object, ReadAt, Revision, Selection};
@@ -25,7 +25,8 @@ pub fn get(req: &HttpRequest, state: &ApiState, route: &Route) -> Result<HttpRes
     if wants_table(&accept(req)) {
         let include = IncludeObject::parse(Params::parse(req.query_string()).get("includeObject"));
         let row = table::row(route.def.table, &object.json(), include, state.clock.now());
-        let body = table::table(route.def.table, vec![row], json!({"resourceVersion": object.revision.to_string()}), true);
+        let body =
+            table::table(route.def.table, vec![row], json!({"resourceVersion": object.revision.to_string()}), true);
         return Ok(json_body(body.to_string().into_bytes()));
     }
     Ok(json_body(object.value.clone()))
@@ -40,7 +41,8 @@ pub(crate) fn json_body(body: impl actix_web::body::MessageBody + 'static) -> Ht
 pub(crate) fn selection(route: &Route, params: &Params) -> Result<Selection, ApiError> {
     let labels = LabelSelector::parse(params.get("labelSelector").unwrap_or(""))
         .map_err(|e| ApiError::bad_request(format!("unable to parse requirement: {e}")))?;
-    let fields = FieldSelector::parse(params.get("fieldSelector").unwrap_or("")).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let fields = FieldSelector::parse(params.get("fieldSelector").unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     for term in fields.terms() {
         if !route.def.selectable(&term.field) {
             return Err(ApiError::bad_request(format!("field label not supported: {}", term.field)));
@@ -145,7 +147,9 @@ pub fn list(req: &HttpRequest, state: &ApiState, route: &Route, params: &Params)
 fn list_body(route: &Route, metadata: &Value, items: &[Arc<Object>]) -> Vec<u8> {
     let size: usize = items.iter().map(|o| o.value.len() + 1).sum();
     let mut out = Vec::with_capacity(size + 128);
-    let head = json!({"kind": format!("{}List", route.def.kind), "apiVersion": route.def.api_version(), "metadata": metadata}).to_string();
+    let head =
+        json!({"kind": format!("{}List", route.def.kind), "apiVersion": route.def.api_version(), "metadata": metadata})
+            .to_string();
     out.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
     out.extend_from_slice(b",\"items\":[");
     for (i, item) in items.iter().enumerate() {

@@ -10,9 +10,7 @@ use serde_json::Value;
 use crate::api::objects::{Codec, Typed};
 use crate::api::table::{self, TableDef};
 use crate::model::k8s::coordination::v1::Lease;
-use crate::model::k8s::core::v1::{
-    ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service, ServiceAccount,
-};
+use crate::model::k8s::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service, ServiceAccount};
 use crate::store::{AttrExtractor, Attrs, keys, labels_of};
 
 /// A subresource such as `pods/status`.
@@ -114,7 +112,9 @@ impl ResourceDef {
 
     /// Whether `field` may be used in a field selector.
     pub fn selectable(&self, field: &str) -> bool {
-        field == "metadata.name" || (self.namespaced && field == "metadata.namespace") || self.fields.iter().any(|(f, _)| *f == field)
+        field == "metadata.name"
+            || (self.namespaced && field == "metadata.namespace")
+            || self.fields.iter().any(|(f, _)| *f == field)
     }
 
     /// The verbs of the main resource.
@@ -125,7 +125,8 @@ impl ResourceDef {
     /// The attributes the store indexes for an object of this resource.
     pub fn attrs(&self, object: &Value) -> Attrs {
         let mut fields = Vec::with_capacity(self.fields.len() + 2);
-        let meta = |name: &str| object.pointer(&format!("/metadata/{name}")).and_then(Value::as_str).unwrap_or("").to_string();
+        let meta =
+            |name: &str| object.pointer(&format!("/metadata/{name}")).and_then(Value::as_str).unwrap_or("").to_string();
         fields.push(("metadata.name", meta("name")));
         if self.namespaced {
             fields.push(("metadata.namespace", meta("namespace")));
@@ -413,7 +414,9 @@ impl RegistryAttrs {
 impl AttrExtractor for RegistryAttrs {
     fn attrs(&self, key: &str, object: &Value) -> Attrs {
         let owner = RESOURCES.iter().find(|d| {
-            key.strip_prefix("/registry/").and_then(|rest| rest.strip_prefix(d.storage().as_str())).is_some_and(|r| r.starts_with('/'))
+            key.strip_prefix("/registry/")
+                .and_then(|rest| rest.strip_prefix(d.storage().as_str()))
+                .is_some_and(|r| r.starts_with('/'))
         });
         match owner {
             Some(def) => def.attrs(object),
@@ -441,7 +444,8 @@ mod tests {
         assert_eq!(attrs.labels["app"], "web");
         let node = RegistryAttrs.attrs("/registry/nodes/n1", &json!({"metadata": {"name": "n1"}, "spec": {}}));
         assert_eq!(node.field("spec.unschedulable"), Some("false"));
-        let lease = RegistryAttrs.attrs("/registry/coordination.k8s.io/leases/kube-node-lease/n1", &json!({"metadata": {"name": "n1"}}));
+        let lease = RegistryAttrs
+            .attrs("/registry/coordination.k8s.io/leases/kube-node-lease/n1", &json!({"metadata": {"name": "n1"}}));
         assert_eq!(lease.field("metadata.namespace"), Some(""));
         assert!(pods.selectable("spec.nodeName") && !pods.selectable("spec.bogus"));
         assert_eq!(groups()[0], ("", vec!["v1"]));

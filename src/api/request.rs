@@ -14,11 +14,8 @@ pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
 /// Reads the whole body, refusing more than `limit` bytes.
 pub async fn read_body(req: &HttpRequest, mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
-    let declared = req
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        req.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::too_large(limit));
     }
@@ -99,7 +96,10 @@ impl Params {
     pub fn int(&self, key: &str) -> Result<Option<i64>, ApiError> {
         match self.non_empty(key) {
             None => Ok(None),
-            Some(v) => v.parse().map(Some).map_err(|_| ApiError::bad_request(format!("invalid value for {key}: {v:?}: not an integer"))),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::bad_request(format!("invalid value for {key}: {v:?}: not an integer"))),
         }
     }
 
@@ -109,7 +109,11 @@ impl Params {
         for value in self.all("dryRun") {
             match value {
                 "All" => dry = true,
-                other => return Err(ApiError::bad_request(format!("Invalid dryRun value: {other:?}: supported values: \"All\""))),
+                other => {
+                    return Err(ApiError::bad_request(format!(
+                        "Invalid dryRun value: {other:?}: supported values: \"All\""
+                    )));
+                }
             }
         }
         Ok(dry)
@@ -148,7 +152,10 @@ pub fn parse_accept(header: &str) -> Vec<MediaRange> {
             if media_type.is_empty() {
                 return None;
             }
-            let params = parts.filter_map(|p| p.split_once('=')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
+            let params = parts
+                .filter_map(|p| p.split_once('='))
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .collect();
             Some(MediaRange { media_type, params })
         })
         .collect()
@@ -183,7 +190,10 @@ mod tests {
         assert_eq!(err.code, 400);
         assert!(err.message.starts_with("the object provided is unrecognized (must be of type Pod)"));
         assert_eq!(decode_object("application/json", b"[1]", "Pod").unwrap_err().code, 400);
-        assert_eq!(decode_object("application/yaml", b"metadata:\n  name: x\n", "Pod").unwrap()["metadata"]["name"], "x");
+        assert_eq!(
+            decode_object("application/yaml", b"metadata:\n  name: x\n", "Pod").unwrap()["metadata"]["name"],
+            "x"
+        );
         assert_eq!(decode_object("text/plain", b"x", "Pod").unwrap_err().code, 415);
     }
 

@@ -20,6 +20,13 @@ pub struct ApiError {
     pub reason: &'static str,
     /// The human message.
     pub message: String,
+    /// `details`, boxed to keep `Result<_, ApiError>` small.
+    pub details: Box<Details>,
+}
+
+/// The `details` of a `Status`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Details {
     /// `details.name`.
     pub name: Option<String>,
     /// `details.group`.
@@ -54,22 +61,13 @@ impl Subject<'_> {
 
 impl ApiError {
     fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            reason,
-            message: message.into(),
-            name: None,
-            group: None,
-            kind: None,
-            causes: Vec::new(),
-            retry_after_seconds: None,
-        }
+        Self { code, reason, message: message.into(), details: Box::default() }
     }
 
     fn about(mut self, subject: Subject<'_>) -> Self {
-        self.name = Some(subject.name.to_string()).filter(|n| !n.is_empty());
-        self.group = Some(subject.group.to_string()).filter(|g| !g.is_empty());
-        self.kind = Some(subject.resource.to_string());
+        self.details.name = Some(subject.name.to_string()).filter(|n| !n.is_empty());
+        self.details.group = Some(subject.group.to_string()).filter(|g| !g.is_empty());
+        self.details.kind = Some(subject.resource.to_string());
         self
     }
 
@@ -95,7 +93,8 @@ impl ApiError {
 
     /// 404 NotFound for an object.
     pub fn not_found(subject: Subject<'_>) -> Self {
-        Self::new(404, "NotFound", format!("{} {:?} not found", subject.qualified_resource(), subject.name)).about(subject)
+        Self::new(404, "NotFound", format!("{} {:?} not found", subject.qualified_resource(), subject.name))
+            .about(subject)
     }
 
     /// 404 NotFound for a path the server does not serve.
@@ -105,12 +104,17 @@ impl ApiError {
 
     /// 405 MethodNotAllowed.
     pub fn method_not_allowed(verb: &str, what: &str) -> Self {
-        Self::new(405, "MethodNotAllowed", format!("the server does not allow this method on the requested resource ({verb} {what})"))
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            format!("the server does not allow this method on the requested resource ({verb} {what})"),
+        )
     }
 
     /// 409 AlreadyExists.
     pub fn already_exists(subject: Subject<'_>) -> Self {
-        Self::new(409, "AlreadyExists", format!("{} {:?} already exists", subject.qualified_resource(), subject.name)).about(subject)
+        Self::new(409, "AlreadyExists", format!("{} {:?} already exists", subject.qualified_resource(), subject.name))
+            .about(subject)
     }
 
     /// 409 Conflict from a failed resourceVersion precondition.
@@ -143,23 +147,30 @@ impl ApiError {
 
     /// 415 UnsupportedMediaType.
     pub fn unsupported_media_type(content_type: &str) -> Self {
-        Self::new(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {content_type:?})"))
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {content_type:?})"
+            ),
+        )
     }
 
     /// 422 Invalid, listing every cause.
     pub fn invalid(subject: Subject<'_>, causes: Vec<FieldError>) -> Self {
         let list = causes.iter().map(FieldError::summary).collect::<Vec<_>>();
         let joined = if list.len() == 1 { list[0].clone() } else { format!("[{}]", list.join(", ")) };
-        let mut err = Self::new(422, "Invalid", format!("{} {:?} is invalid: {joined}", subject.kind, subject.name)).about(subject);
-        err.kind = Some(subject.kind.to_string());
-        err.causes = causes;
+        let mut err = Self::new(422, "Invalid", format!("{} {:?} is invalid: {joined}", subject.kind, subject.name))
+            .about(subject);
+        err.details.kind = Some(subject.kind.to_string());
+        err.details.causes = causes;
         err
     }
 
     /// 429 TooManyRequests.
     pub fn too_many_requests(retry_after_seconds: u32) -> Self {
         let mut err = Self::new(429, "TooManyRequests", "Too many requests, please try again later.");
-        err.retry_after_seconds = Some(retry_after_seconds);
+        err.details.retry_after_seconds = Some(retry_after_seconds);
         err
     }
 
@@ -175,13 +186,14 @@ impl ApiError {
 
     /// 504 Timeout for a resourceVersion newer than the store's.
     pub fn too_large_resource_version(requested: u64, current: u64) -> Self {
-        let mut err = Self::new(504, "Timeout", format!("Timeout: Too large resource version: {requested}, current: {current}"));
-        err.causes.push(FieldError {
+        let mut err =
+            Self::new(504, "Timeout", format!("Timeout: Too large resource version: {requested}, current: {current}"));
+        err.details.causes.push(FieldError {
             reason: "ResourceVersionTooLarge",
             message: "Too large resource version".into(),
             field: String::new(),
         });
-        err.retry_after_seconds = Some(1);
+        err.details.retry_after_seconds = Some(1);
         err
     }
 
@@ -204,17 +216,18 @@ impl ApiError {
     /// The `Status` object.
     pub fn to_status(&self) -> Value {
         let mut details = serde_json::Map::new();
-        if let Some(name) = &self.name {
+        let d = &self.details;
+        if let Some(name) = &d.name {
             details.insert("name".into(), json!(name));
         }
-        if let Some(group) = &self.group {
+        if let Some(group) = &d.group {
             details.insert("group".into(), json!(group));
         }
-        if let Some(kind) = &self.kind {
+        if let Some(kind) = &d.kind {
             details.insert("kind".into(), json!(kind));
         }
-        if !self.causes.is_empty() {
-            let causes: Vec<Value> = self
+        if !d.causes.is_empty() {
+            let causes: Vec<Value> = d
                 .causes
                 .iter()
                 .map(|c| {
@@ -227,7 +240,7 @@ impl ApiError {
                 .collect();
             details.insert("causes".into(), Value::Array(causes));
         }
-        if let Some(seconds) = self.retry_after_seconds {
+        if let Some(seconds) = d.retry_after_seconds {
             details.insert("retryAfterSeconds".into(), json!(seconds));
         }
         let mut status = json!({
@@ -254,7 +267,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
         response.content_type("application/json");
-        if let Some(seconds) = self.retry_after_seconds {
+        if let Some(seconds) = self.details.retry_after_seconds {
             response.insert_header(("Retry-After", seconds.to_string()));
         }
         response.body(self.to_status().to_string())

@@ -36,6 +36,8 @@ pub async fn live() -> HttpResponse {
 pub async fn ready(state: web::Data<ApiState>) -> HttpResponse {
     match state.store.health() {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ok"),
-        Err(reason) => HttpResponse::ServiceUnavailable().content_type("text/plain").body(format!("[-]store failed: {reason}\nreadyz check failed")),
+        Err(reason) => HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body(format!("[-]store failed: {reason}\nreadyz check failed")),
     }
 }

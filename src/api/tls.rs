@@ -139,7 +139,8 @@ pub fn prepare(source: TlsSource<'_>, now: jiff::Timestamp) -> Result<TlsMateria
             let key_pem = std::fs::read_to_string(key).map_err(io(key))?;
             let ca_pem = match ca {
                 Some(ca) => std::fs::read_to_string(ca).map_err(io(ca))?,
-                None => last_certificate(&chain).ok_or_else(|| TlsError::Pem { path: cert.into(), what: "no certificate found".into() })?,
+                None => last_certificate(&chain)
+                    .ok_or_else(|| TlsError::Pem { path: cert.into(), what: "no certificate found".into() })?,
             };
             (chain, key_pem, ca_pem)
         }
@@ -150,7 +151,8 @@ pub fn prepare(source: TlsSource<'_>, now: jiff::Timestamp) -> Result<TlsMateria
     if chain.is_empty() {
         return Err(TlsError::Pem { path: "certificate".into(), what: "no certificate found".into() });
     }
-    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| TlsError::Pem { path: "key".into(), what: e.to_string() })?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
+        .map_err(|e| TlsError::Pem { path: "key".into(), what: e.to_string() })?;
     let mut config = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(chain, key)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(TlsMaterial { server_config: Arc::new(config), ca_pem })
@@ -165,7 +167,11 @@ fn last_certificate(chain: &str) -> Option<String> {
 
 /// Loads or creates the CA and serving certificate under `data_dir/tls`; returns the
 /// leaf chain, the leaf key and the CA certificate, all PEM.
-fn generated(data_dir: &Path, names: &[String], now: time::OffsetDateTime) -> Result<(String, String, String), TlsError> {
+fn generated(
+    data_dir: &Path,
+    names: &[String],
+    now: time::OffsetDateTime,
+) -> Result<(String, String, String), TlsError> {
     let dir = data_dir.join("tls");
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     #[cfg(unix)]
@@ -184,7 +190,8 @@ fn generated(data_dir: &Path, names: &[String], now: time::OffsetDateTime) -> Re
         params.distinguished_name.push(DnType::CommonName, CA_COMMON_NAME);
         params.distinguished_name.push(DnType::OrganizationName, "Reddwarf");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params.key_usages =
+            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
         validity(&mut params, now, CA_VALID_DAYS);
         random_serial(&mut params);
         let cert = params.self_signed(&key)?;
@@ -264,7 +271,9 @@ mod tests {
     fn generated_material_is_private_distinct_and_reused() {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
-        let material = prepare(TlsSource::Generated { data_dir: dir.path(), extra_names: &["reddwarf.example".into()] }, now()).unwrap();
+        let material =
+            prepare(TlsSource::Generated { data_dir: dir.path(), extra_names: &["reddwarf.example".into()] }, now())
+                .unwrap();
         #[cfg(unix)]
         for key in ["ca.key", "server.key"] {
             use std::os::unix::fs::PermissionsExt;
@@ -283,7 +292,9 @@ mod tests {
             assert!(names.contains(&name.to_string()), "{name} in {names:?}");
         }
         // A second start reuses the CA and the leaf.
-        let again = prepare(TlsSource::Generated { data_dir: dir.path(), extra_names: &["reddwarf.example".into()] }, now()).unwrap();
+        let again =
+            prepare(TlsSource::Generated { data_dir: dir.path(), extra_names: &["reddwarf.example".into()] }, now())
+                .unwrap();
         assert_eq!(again.ca_pem, material.ca_pem);
         assert_eq!(std::fs::read_to_string(dir.path().join("tls/server.crt")).unwrap(), leaf_pem);
         // A new name re-issues the leaf from the same CA.

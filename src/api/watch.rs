@@ -14,12 +14,12 @@ use rand::RngExt;
 use serde_json::json;
 use tokio::time::Instant;
 
+use crate::api::ApiState;
 use crate::api::path::Route;
 use crate::api::read::selection;
 use crate::api::request::{Params, accept, wants_table};
 use crate::api::status::ApiError;
 use crate::api::table::{self, IncludeObject};
-use crate::api::ApiState;
 use crate::clock::Clock;
 use crate::store::{EventKind, Watch, WatchFrom, WatchItem};
 
@@ -66,7 +66,8 @@ impl Stream {
         if annotate_initial_end {
             metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
-        let object = json!({"kind": self.route.def.kind, "apiVersion": self.route.def.api_version(), "metadata": metadata});
+        let object =
+            json!({"kind": self.route.def.kind, "apiVersion": self.route.def.api_version(), "metadata": metadata});
         event_line("BOOKMARK", object.to_string().as_bytes())
     }
 
@@ -136,7 +137,9 @@ pub fn watch(req: &HttpRequest, state: &ApiState, route: &Route, params: &Params
     let from = if version == "0" {
         WatchFrom::Now
     } else {
-        WatchFrom::After(version.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version: {version:?}")))?)
+        WatchFrom::After(
+            version.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version: {version:?}")))?,
+        )
     };
     let send_initial = params.flag("sendInitialEvents");
     let from = if send_initial { WatchFrom::Now } else { from };

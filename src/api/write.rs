@@ -7,13 +7,13 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
+use crate::api::ApiState;
 use crate::api::objects::ServerMeta;
 use crate::api::path::Route;
 use crate::api::read::json_body;
 use crate::api::registry::{self, DeletePolicy};
 use crate::api::request::{Params, content_type, decode_object, read_body};
 use crate::api::status::ApiError;
-use crate::api::ApiState;
 use crate::logic::deletion::delete_during_update;
 use crate::model::names::generate_name;
 use crate::model::validation::FieldError;
@@ -64,12 +64,19 @@ fn check_namespace(route: &Route, value: &Value) -> Result<(), ApiError> {
     if let (Some(url), Some(body)) = (route.namespace.as_deref(), str_at(value, "/metadata/namespace"))
         && url != body
     {
-        return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
     }
     Ok(())
 }
 
-async fn body_object(req: &HttpRequest, payload: web::Payload, state: &ApiState, kind: &str) -> Result<Value, ApiError> {
+async fn body_object(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &ApiState,
+    kind: &str,
+) -> Result<Value, ApiError> {
     let body = read_body(req, payload, state.settings.max_body_bytes).await?;
     decode_object(&content_type(req), &body, kind)
 }
@@ -78,17 +85,21 @@ async fn body_object(req: &HttpRequest, payload: web::Payload, state: &ApiState,
 fn check_namespace_open(state: &ApiState, route: &Route, name: &str) -> Result<(), ApiError> {
     let Some(ns) = route.namespace.as_deref().filter(|_| route.def.namespaced) else { return Ok(()) };
     let namespaces = registry::core("namespaces");
-    let namespace = state
-        .store
-        .get(&namespaces.key(None, ns))
-        .ok_or_else(|| ApiError::not_found(crate::api::status::Subject { resource: "namespaces", group: "", kind: "Namespace", name: ns }))?;
+    let namespace = state.store.get(&namespaces.key(None, ns)).ok_or_else(|| {
+        ApiError::not_found(crate::api::status::Subject {
+            resource: "namespaces",
+            group: "",
+            kind: "Namespace",
+            name: ns,
+        })
+    })?;
     let terminating = namespace.json().pointer("/status/phase").and_then(Value::as_str) == Some("Terminating");
     if terminating {
         let mut err = ApiError::forbidden(
             route.subject(name),
             &format!("unable to create new content in namespace {ns} because it is being terminated"),
         );
-        err.causes.push(FieldError {
+        err.details.causes.push(FieldError {
             reason: "NamespaceTerminating",
             message: format!("namespace {ns} is being terminated"),
             field: "metadata.namespace".into(),
@@ -125,7 +136,12 @@ pub async fn create(
 }
 
 /// Creates `value` in `route`'s collection (also PUT on a missing object where allowed).
-async fn create_object(state: &ApiState, route: &Route, mut value: Value, dry_run: bool) -> Result<HttpResponse, ApiError> {
+async fn create_object(
+    state: &ApiState,
+    route: &Route,
+    mut value: Value,
+    dry_run: bool,
+) -> Result<HttpResponse, ApiError> {
     check_type_meta(route, &mut value, route.def.kind)?;
     check_namespace(route, &value)?;
     if !value.get("metadata").is_some_and(Value::is_object) {
@@ -159,7 +175,9 @@ fn body_revision(value: &Value) -> Result<Option<Revision>, ApiError> {
     match str_at(value, "/metadata/resourceVersion") {
         None => Ok(None),
         Some(rv) => rv.parse().map(Some).map_err(|_| {
-            ApiError::bad_request(format!("metadata.resourceVersion: Invalid value: {rv:?}: must be a non-negative integer"))
+            ApiError::bad_request(format!(
+                "metadata.resourceVersion: Invalid value: {rv:?}: must be a non-negative integer"
+            ))
         }),
     }
 }
@@ -296,7 +314,8 @@ pub async fn bind(
     let binding: k8s_openapi::api::core::v1::Binding = serde_json::from_value(body)
         .map_err(|e| ApiError::bad_request(format!("Binding in version \"v1\" cannot be handled as a Binding: {e}")))?;
     let node = binding.target.name.clone().unwrap_or_default();
-    let binding_subject = crate::api::status::Subject { resource: "pods/binding", group: "", kind: "Binding", name: &name };
+    let binding_subject =
+        crate::api::status::Subject { resource: "pods/binding", group: "", kind: "Binding", name: &name };
     if node.is_empty() {
         return Err(ApiError::invalid(binding_subject, vec![FieldError::required("target.name", "")]));
     }
@@ -307,26 +326,45 @@ pub async fn bind(
         ));
     }
     let expected_uid = binding.metadata.uid.clone().filter(|u| !u.is_empty());
-    let expected_rv = binding.metadata.resource_version.as_deref().filter(|r| !r.is_empty()).map(str::parse::<Revision>).transpose().map_err(|_| ApiError::bad_request("invalid resourceVersion in the binding"))?;
+    let expected_rv = binding
+        .metadata
+        .resource_version
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .map(str::parse::<Revision>)
+        .transpose()
+        .map_err(|_| ApiError::bad_request("invalid resourceVersion in the binding"))?;
     let key = route.key();
     loop {
         let current = state.store.get(&key).ok_or_else(|| ApiError::not_found(route.subject(&name)))?;
         let mut pod = current.json();
         if expected_uid.as_deref().is_some_and(|uid| Some(uid) != str_at(&pod, "/metadata/uid")) {
-            return Err(ApiError::conflict_because(binding_subject, "Precondition failed: UID in precondition does not match the pod"));
+            return Err(ApiError::conflict_because(
+                binding_subject,
+                "Precondition failed: UID in precondition does not match the pod",
+            ));
         }
         if expected_rv.is_some_and(|rv| rv != current.revision) {
             return Err(ApiError::conflict(binding_subject));
         }
         if let Some(bound) = str_at(&pod, "/spec/nodeName") {
-            return Err(ApiError::conflict_because(binding_subject, &format!("pod {name} is already assigned to node {bound:?}")));
+            return Err(ApiError::conflict_because(
+                binding_subject,
+                &format!("pod {name} is already assigned to node {bound:?}"),
+            ));
         }
         if pod.pointer("/metadata/deletionTimestamp").is_some() {
-            return Err(ApiError::conflict_because(binding_subject, &format!("pod {name} is being deleted, cannot be assigned to a host")));
+            return Err(ApiError::conflict_because(
+                binding_subject,
+                &format!("pod {name} is being deleted, cannot be assigned to a host"),
+            ));
         }
         pod["spec"]["nodeName"] = json!(node);
         let now = crate::api::objects::format_time(state.clock.now());
-        set_condition(&mut pod, json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now}));
+        set_condition(
+            &mut pod,
+            json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now}),
+        );
         if dry_run {
             break;
         }
@@ -336,9 +374,9 @@ pub async fn bind(
             Err(err) => return Err(ApiError::from_store(err, route.subject(&name))),
         }
     }
-    Ok(HttpResponse::Created()
-        .content_type("application/json")
-        .body(json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}).to_string()))
+    Ok(HttpResponse::Created().content_type("application/json").body(
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}).to_string(),
+    ))
 }
 
 /// Sets (or replaces) a condition of `status.conditions` by type.

@@ -61,13 +61,13 @@ fn mark_or_remove(input: &DeletionInput<'_>, grace: i64, now: Timestamp) -> Dele
         if grace >= existing_grace || at >= existing {
             return Deletion::AlreadyDeleting;
         }
-        return if grace == 0 && !input.has_finalizers { Deletion::Remove } else { Deletion::Mark { at, grace_seconds: grace } };
+        return if grace == 0 && !input.has_finalizers {
+            Deletion::Remove
+        } else {
+            Deletion::Mark { at, grace_seconds: grace }
+        };
     }
-    if grace == 0 && !input.has_finalizers {
-        Deletion::Remove
-    } else {
-        Deletion::Mark { at, grace_seconds: grace }
-    }
+    if grace == 0 && !input.has_finalizers { Deletion::Remove } else { Deletion::Mark { at, grace_seconds: grace } }
 }
 
 /// Whether an update that leaves an object in this state should delete it instead: its
@@ -90,7 +90,8 @@ mod tests {
 
     #[test]
     fn pods() {
-        let scheduled = DeletionInput { node_name: Some("n1"), phase: Some("Running"), spec_grace: Some(30), ..Default::default() };
+        let scheduled =
+            DeletionInput { node_name: Some("n1"), phase: Some("Running"), spec_grace: Some(30), ..Default::default() };
         assert_eq!(pod_deletion(&scheduled, now()), Deletion::Mark { at: later(30), grace_seconds: 30 });
         let options = DeletionInput { requested_grace: Some(5), ..scheduled.clone() };
         assert_eq!(pod_deletion(&options, now()), Deletion::Mark { at: later(5), grace_seconds: 5 });

@@ -8,8 +8,8 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity as WireQuantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::model::k8s::core::v1::{
-    Container, EmptyDirVolumeSource, Namespace, NamespaceSpec, NamespaceStatus, Pod, PodSecurityContext, PodSpec, Probe,
-    ResourceRequirements, Secret, Service, ServiceSpec, Toleration, Volume,
+    Container, EmptyDirVolumeSource, Namespace, NamespaceSpec, NamespaceStatus, Pod, PodSecurityContext, PodSpec,
+    Probe, ResourceRequirements, Secret, Service, ServiceSpec, Toleration, Volume,
 };
 use crate::model::quantity::parse_quantity;
 
@@ -272,17 +272,21 @@ mod tests {
 
     #[test]
     fn qos_classes() {
-        let guaranteed = pod(json!({"containers": [{"name": "c", "image": "x", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]}));
+        let guaranteed = pod(
+            json!({"containers": [{"name": "c", "image": "x", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]}),
+        );
         let mut g = guaranteed.clone();
         default_pod(&mut g, true);
         assert_eq!(g.status.unwrap().qos_class.as_deref(), Some("Guaranteed"), "requests default to limits");
-        let burstable = pod(json!({"containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": "100m"}}}]}));
+        let burstable =
+            pod(json!({"containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": "100m"}}}]}));
         assert_eq!(qos_class(burstable.spec.as_ref().unwrap()), "Burstable");
     }
 
     #[test]
     fn services_and_namespaces() {
-        let mut svc: Service = serde_json::from_value(json!({"metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}})).unwrap();
+        let mut svc: Service =
+            serde_json::from_value(json!({"metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}})).unwrap();
         default_service(&mut svc);
         let spec = svc.spec.unwrap();
         assert_eq!(spec.type_.as_deref(), Some("ClusterIP"));

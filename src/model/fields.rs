@@ -124,7 +124,9 @@ mod tests {
 
     #[test]
     fn parses_and_matches() {
-        let sel = FieldSelector::parse("involvedObject.name=nginx,involvedObject.namespace=default,involvedObject.uid=u1").unwrap();
+        let sel =
+            FieldSelector::parse("involvedObject.name=nginx,involvedObject.namespace=default,involvedObject.uid=u1")
+                .unwrap();
         assert_eq!(sel.terms().len(), 3);
         let lookup = |f: &str| match f {
             "involvedObject.name" => Some("nginx"),

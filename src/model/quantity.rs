@@ -99,7 +99,8 @@ pub fn parse_quantity(text: &str) -> Result<Quantity, QuantityError> {
     if mantissa_digits.len() > 30 {
         return Err(QuantityError);
     }
-    let mantissa: i128 = if mantissa_digits.is_empty() { 0 } else { mantissa_digits.parse().map_err(|_| QuantityError)? };
+    let mantissa: i128 =
+        if mantissa_digits.is_empty() { 0 } else { mantissa_digits.parse().map_err(|_| QuantityError)? };
     let mut exponent10 = -(fraction.len() as i32);
     let mut binary: i128 = 1;
     match suffix {
@@ -181,7 +182,21 @@ mod tests {
 
     #[test]
     fn rejects() {
-        for bad in ["", "abc", "1x", "1.2.3", "--1", "1Kb", "e3", "1e", "1e+", "Mi", "1 Gi", "1e99999", "99999999999999999999999999999999999"] {
+        for bad in [
+            "",
+            "abc",
+            "1x",
+            "1.2.3",
+            "--1",
+            "1Kb",
+            "e3",
+            "1e",
+            "1e+",
+            "Mi",
+            "1 Gi",
+            "1e99999",
+            "99999999999999999999999999999999999",
+        ] {
             assert!(parse_quantity(bad).is_err(), "{bad:?}");
         }
     }

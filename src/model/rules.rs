@@ -77,7 +77,9 @@ impl ObjectRules for Pod {
         let mut comparable = serde_json::to_value(old_spec).unwrap_or_default();
         let new_value = serde_json::to_value(new_spec).unwrap_or_default();
         for list in ["containers", "initContainers"] {
-            if let (Some(old_list), Some(new_list)) = (comparable.get_mut(list).and_then(Value::as_array_mut), new_value.get(list).and_then(Value::as_array)) {
+            if let (Some(old_list), Some(new_list)) =
+                (comparable.get_mut(list).and_then(Value::as_array_mut), new_value.get(list).and_then(Value::as_array))
+            {
                 for (old_c, new_c) in old_list.iter_mut().zip(new_list) {
                     old_c["image"] = new_c["image"].clone();
                 }
@@ -103,7 +105,10 @@ impl ObjectRules for Pod {
         let old_tolerations = old_spec.tolerations.clone().unwrap_or_default();
         let new_tolerations = new_spec.tolerations.clone().unwrap_or_default();
         if !old_tolerations.iter().all(|t| new_tolerations.contains(t)) {
-            errors.push(FieldError::forbidden("spec.tolerations", "existing toleration can not be modified except its tolerationSeconds"));
+            errors.push(FieldError::forbidden(
+                "spec.tolerations",
+                "existing toleration can not be modified except its tolerationSeconds",
+            ));
         }
         errors
     }
@@ -153,27 +158,45 @@ pub fn validate_pod_spec(spec: &PodSpec, at: &str) -> Vec<FieldError> {
         match toleration.operator.as_deref() {
             None | Some("Equal") => {
                 if toleration.key.as_deref().unwrap_or("").is_empty() {
-                    errors.push(FieldError::invalid(format!("{base}.operator"), &json!(toleration.operator), "operator must be Exists when `key` is empty, which means \"match all values and all keys\""));
+                    errors.push(FieldError::invalid(
+                        format!("{base}.operator"),
+                        &json!(toleration.operator),
+                        "operator must be Exists when `key` is empty, which means \"match all values and all keys\"",
+                    ));
                 }
             }
             Some("Exists") => {
                 if !toleration.value.as_deref().unwrap_or("").is_empty() {
-                    errors.push(FieldError::invalid(format!("{base}.operator"), &json!(toleration.value), "value must be empty when `operator` is 'Exists'"));
+                    errors.push(FieldError::invalid(
+                        format!("{base}.operator"),
+                        &json!(toleration.value),
+                        "value must be empty when `operator` is 'Exists'",
+                    ));
                 }
             }
-            Some(other) => errors.push(FieldError::unsupported(format!("{base}.operator"), &json!(other), &["Equal", "Exists"])),
+            Some(other) => {
+                errors.push(FieldError::unsupported(format!("{base}.operator"), &json!(other), &["Equal", "Exists"]))
+            }
         }
         if let Some(effect) = toleration.effect.as_deref()
             && !effect.is_empty()
             && !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&effect)
         {
-            errors.push(FieldError::unsupported(format!("{base}.effect"), &json!(effect), &["NoSchedule", "PreferNoSchedule", "NoExecute"]));
+            errors.push(FieldError::unsupported(
+                format!("{base}.effect"),
+                &json!(effect),
+                &["NoSchedule", "PreferNoSchedule", "NoExecute"],
+            ));
         }
     }
     if let Some(grace) = spec.active_deadline_seconds
         && grace <= 0
     {
-        errors.push(FieldError::invalid(format!("{at}.activeDeadlineSeconds"), &json!(grace), "must be between 1 and 2147483647, inclusive"));
+        errors.push(FieldError::invalid(
+            format!("{at}.activeDeadlineSeconds"),
+            &json!(grace),
+            "must be between 1 and 2147483647, inclusive",
+        ));
     }
     errors
 }
@@ -193,12 +216,20 @@ fn validate_container(c: &Container, list: &str, i: usize, volumes: &[&str]) -> 
     for (p, port) in c.ports.iter().flatten().enumerate() {
         let base = format!("{list}[{i}].ports[{p}]");
         if !(1..=65535).contains(&port.container_port) {
-            errors.push(FieldError::invalid(format!("{base}.containerPort"), &json!(port.container_port), "must be between 1 and 65535, inclusive"));
+            errors.push(FieldError::invalid(
+                format!("{base}.containerPort"),
+                &json!(port.container_port),
+                "must be between 1 and 65535, inclusive",
+            ));
         }
         if let Some(host) = port.host_port
             && !(0..=65535).contains(&host)
         {
-            errors.push(FieldError::invalid(format!("{base}.hostPort"), &json!(host), "must be between 1 and 65535, inclusive"));
+            errors.push(FieldError::invalid(
+                format!("{base}.hostPort"),
+                &json!(host),
+                "must be between 1 and 65535, inclusive",
+            ));
         }
         if let Some(protocol) = &port.protocol
             && !PROTOCOLS.contains(&protocol.as_str())
@@ -206,7 +237,10 @@ fn validate_container(c: &Container, list: &str, i: usize, volumes: &[&str]) -> 
             errors.push(FieldError::unsupported(format!("{base}.protocol"), &json!(protocol), PROTOCOLS));
         }
         if let Some(name) = &port.name
-            && (name.is_empty() || name.len() > 15 || !names::dns1123_label(name).is_empty() || !name.bytes().any(|b| b.is_ascii_lowercase()))
+            && (name.is_empty()
+                || name.len() > 15
+                || !names::dns1123_label(name).is_empty()
+                || !name.bytes().any(|b| b.is_ascii_lowercase()))
         {
             errors.push(FieldError::invalid(format!("{base}.name"), &json!(name), "must be no more than 15 characters, contain only lowercase letters, digits and '-', and contain at least one letter"));
         }
@@ -225,14 +259,22 @@ fn validate_container(c: &Container, list: &str, i: usize, volumes: &[&str]) -> 
     }
     for (m, mount) in c.volume_mounts.iter().flatten().enumerate() {
         if !volumes.contains(&mount.name.as_str()) {
-            errors.push(FieldError { reason: "FieldValueNotFound", message: format!("Not found: {:?}", mount.name), field: format!("{list}[{i}].volumeMounts[{m}].name") });
+            errors.push(FieldError {
+                reason: "FieldValueNotFound",
+                message: format!("Not found: {:?}", mount.name),
+                field: format!("{list}[{i}].volumeMounts[{m}].name"),
+            });
         }
         if mount.mount_path.is_empty() {
             errors.push(FieldError::required(format!("{list}[{i}].volumeMounts[{m}].mountPath"), ""));
         }
     }
     if let Some(resources) = &c.resources {
-        errors.extend(validate_resources(resources.requests.as_ref(), resources.limits.as_ref(), &format!("{list}[{i}].resources")));
+        errors.extend(validate_resources(
+            resources.requests.as_ref(),
+            resources.limits.as_ref(),
+            &format!("{list}[{i}].resources"),
+        ));
     }
     errors
 }
@@ -248,21 +290,23 @@ fn validate_resources(
             let field = format!("{base}.{kind}[{name}]");
             match parse_quantity(&quantity.0) {
                 Err(e) => errors.push(FieldError::invalid(field, &json!(quantity.0), e.to_string())),
-                Ok(q) if q.is_negative() => errors.push(FieldError::invalid(field, &json!(quantity.0), "must be greater than or equal to 0")),
+                Ok(q) if q.is_negative() => {
+                    errors.push(FieldError::invalid(field, &json!(quantity.0), "must be greater than or equal to 0"))
+                }
                 Ok(_) => {}
             }
         }
     }
     for (name, request) in requests.into_iter().flatten() {
         let limit = limits.and_then(|l| l.get(name));
-        if let (Ok(r), Some(Ok(l))) = (parse_quantity(&request.0), limit.map(|l| parse_quantity(&l.0))) {
-            if r > l {
-                errors.push(FieldError::invalid(
-                    format!("{base}.requests"),
-                    &json!(request.0),
-                    format!("must be less than or equal to {name} limit of {}", limit.map(|l| l.0.as_str()).unwrap_or("")),
-                ));
-            }
+        if let (Ok(r), Some(Ok(l))) = (parse_quantity(&request.0), limit.map(|l| parse_quantity(&l.0)))
+            && r > l
+        {
+            errors.push(FieldError::invalid(
+                format!("{base}.requests"),
+                &json!(request.0),
+                format!("must be less than or equal to {name} limit of {}", limit.map(|l| l.0.as_str()).unwrap_or("")),
+            ));
         }
     }
     errors
@@ -301,7 +345,11 @@ impl ObjectRules for Service {
         }
         for (i, port) in ports.iter().enumerate() {
             if !(1..=65535).contains(&port.port) {
-                errors.push(FieldError::invalid(format!("spec.ports[{i}].port"), &json!(port.port), "must be between 1 and 65535, inclusive"));
+                errors.push(FieldError::invalid(
+                    format!("spec.ports[{i}].port"),
+                    &json!(port.port),
+                    "must be between 1 and 65535, inclusive",
+                ));
             }
             if ports.len() > 1 && port.name.as_deref().unwrap_or("").is_empty() {
                 errors.push(FieldError::required(format!("spec.ports[{i}].name"), ""));
@@ -312,7 +360,11 @@ impl ObjectRules for Service {
                 errors.push(FieldError::unsupported(format!("spec.ports[{i}].protocol"), &json!(protocol), PROTOCOLS));
             }
         }
-        errors.extend(unique_names(ports.iter().enumerate().filter_map(|(i, p)| Some((i, p.name.as_deref()?))), "spec.ports", "name"));
+        errors.extend(unique_names(
+            ports.iter().enumerate().filter_map(|(i, p)| Some((i, p.name.as_deref()?))),
+            "spec.ports",
+            "name",
+        ));
         errors.extend(validate_labels(spec.selector.as_ref(), "spec.selector"));
         errors
     }
@@ -337,7 +389,11 @@ impl ObjectRules for Event {
         let involved_ns = self.involved_object.namespace.as_deref().unwrap_or("");
         let ns = self.metadata.namespace.as_deref().unwrap_or("");
         if !involved_ns.is_empty() && involved_ns != ns {
-            errors.push(FieldError::invalid("involvedObject.namespace", &json!(involved_ns), "does not match event.namespace"));
+            errors.push(FieldError::invalid(
+                "involvedObject.namespace",
+                &json!(involved_ns),
+                "does not match event.namespace",
+            ));
         }
         errors
     }
@@ -426,8 +482,10 @@ mod tests {
 
     #[test]
     fn pod_specs() {
-        let good = pod(json!({"containers": [{"name": "c", "image": "nginx", "ports": [{"containerPort": 80, "name": "http"}],
-            "resources": {"requests": {"cpu": "100m"}, "limits": {"cpu": "1"}}}]}));
+        let good = pod(
+            json!({"containers": [{"name": "c", "image": "nginx", "ports": [{"containerPort": 80, "name": "http"}],
+            "resources": {"requests": {"cpu": "100m"}, "limits": {"cpu": "1"}}}]}),
+        );
         assert!(good.all_errors(None).is_empty(), "{:?}", good.all_errors(None));
 
         assert_eq!(summaries(pod(json!({"containers": []})).validate()), vec!["spec.containers: Required value"]);
@@ -435,8 +493,11 @@ mod tests {
         assert!(errors.contains(&"spec.containers[0].image: Required value".to_string()), "{errors:?}");
         assert!(errors.contains(&"spec.containers[1].name: Duplicate value: \"c\"".to_string()), "{errors:?}");
 
-        let errors = summaries(pod(json!({"containers": [{"name": "c", "image": "x",
-            "resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1", "memory": "lots"}}}]})).validate());
+        let errors = summaries(
+            pod(json!({"containers": [{"name": "c", "image": "x",
+            "resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1", "memory": "lots"}}}]}))
+            .validate(),
+        );
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors.iter().any(|e| e.contains("must be less than or equal to cpu limit of 1")));
 
@@ -458,15 +519,24 @@ mod tests {
 
     #[test]
     fn services_config_and_secrets() {
-        let svc: Service = serde_json::from_value(json!({"metadata": {"name": "1svc"}, "spec": {"ports": [{"port": 80}, {"port": 81}]}})).unwrap();
+        let svc: Service = serde_json::from_value(
+            json!({"metadata": {"name": "1svc"}, "spec": {"ports": [{"port": 80}, {"port": 81}]}}),
+        )
+        .unwrap();
         let errors = summaries(svc.all_errors(None));
-        assert!(errors.iter().any(|e| e.starts_with("metadata.name: Invalid value: \"1svc\": a DNS-1035 label")), "{errors:?}");
+        assert!(
+            errors.iter().any(|e| e.starts_with("metadata.name: Invalid value: \"1svc\": a DNS-1035 label")),
+            "{errors:?}"
+        );
         assert!(errors.contains(&"spec.ports[0].name: Required value".to_string()));
 
-        let old: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "c"}, "data": {"a": "1"}, "immutable": true})).unwrap();
-        let new: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "c"}, "data": {"a": "2"}, "immutable": true})).unwrap();
+        let old: ConfigMap =
+            serde_json::from_value(json!({"metadata": {"name": "c"}, "data": {"a": "1"}, "immutable": true})).unwrap();
+        let new: ConfigMap =
+            serde_json::from_value(json!({"metadata": {"name": "c"}, "data": {"a": "2"}, "immutable": true})).unwrap();
         assert_eq!(new.validate_update(&old).len(), 1);
-        let bad_key: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "c"}, "data": {"a/b": "1"}})).unwrap();
+        let bad_key: ConfigMap =
+            serde_json::from_value(json!({"metadata": {"name": "c"}, "data": {"a/b": "1"}})).unwrap();
         assert_eq!(bad_key.validate().len(), 1);
     }
 }

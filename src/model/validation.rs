@@ -27,12 +27,17 @@ impl FieldError {
             Value::String(s) => format!("{s:?}"),
             other => other.to_string(),
         };
-        Self { reason: "FieldValueInvalid", message: format!("Invalid value: {shown}: {}", detail.as_ref()), field: field.into() }
+        Self {
+            reason: "FieldValueInvalid",
+            message: format!("Invalid value: {shown}: {}", detail.as_ref()),
+            field: field.into(),
+        }
     }
 
     /// `Required value[: detail]`.
     pub fn required(field: impl Into<String>, detail: &str) -> Self {
-        let message = if detail.is_empty() { "Required value".to_string() } else { format!("Required value: {detail}") };
+        let message =
+            if detail.is_empty() { "Required value".to_string() } else { format!("Required value: {detail}") };
         Self { reason: "FieldValueRequired", message, field: field.into() }
     }
 
@@ -49,12 +54,20 @@ impl FieldError {
     /// `Unsupported value: <value>: supported values: "a", "b"`.
     pub fn unsupported(field: impl Into<String>, value: &Value, supported: &[&str]) -> Self {
         let list = supported.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ");
-        Self { reason: "FieldValueNotSupported", message: format!("Unsupported value: {value}: supported values: {list}"), field: field.into() }
+        Self {
+            reason: "FieldValueNotSupported",
+            message: format!("Unsupported value: {value}: supported values: {list}"),
+            field: field.into(),
+        }
     }
 
     /// `Too long: may not be more than <max> bytes`.
     pub fn too_long(field: impl Into<String>, max: usize) -> Self {
-        Self { reason: "FieldValueTooLong", message: format!("Too long: may not be more than {max} bytes"), field: field.into() }
+        Self {
+            reason: "FieldValueTooLong",
+            message: format!("Too long: may not be more than {max} bytes"),
+            field: field.into(),
+        }
     }
 
     /// The error as upstream prints it: `field: message`.
@@ -77,7 +90,8 @@ pub fn validate_meta(meta: &ObjectMeta, rule: NameRule) -> Vec<FieldError> {
         }
         Some(name) => {
             if let Err(problems) = rule.check(name) {
-                errors.extend(problems.into_iter().map(|p| FieldError::invalid("metadata.name", &Value::from(name), p)));
+                errors
+                    .extend(problems.into_iter().map(|p| FieldError::invalid("metadata.name", &Value::from(name), p)));
             }
         }
     }
@@ -151,16 +165,24 @@ mod tests {
     #[test]
     fn names_labels_and_annotations() {
         assert!(validate_meta(&meta(serde_json::json!({"name": "web"})), NameRule::Dns1123Subdomain).is_empty());
-        assert!(validate_meta(&meta(serde_json::json!({"generateName": "web-"})), NameRule::Dns1123Subdomain).is_empty());
+        assert!(
+            validate_meta(&meta(serde_json::json!({"generateName": "web-"})), NameRule::Dns1123Subdomain).is_empty()
+        );
         let missing = validate_meta(&meta(serde_json::json!({})), NameRule::Dns1123Subdomain);
         assert_eq!(missing[0].summary(), "metadata.name: Required value: name or generateName is required");
         let bad = validate_meta(&meta(serde_json::json!({"name": "Bad;Name"})), NameRule::Dns1123Subdomain);
-        assert!(bad[0].summary().starts_with("metadata.name: Invalid value: \"Bad;Name\": a lowercase RFC 1123 subdomain"));
-        let labels = validate_meta(&meta(serde_json::json!({"name": "a", "labels": {"ok": "bad value"}})), NameRule::Dns1123Label);
+        assert!(
+            bad[0].summary().starts_with("metadata.name: Invalid value: \"Bad;Name\": a lowercase RFC 1123 subdomain")
+        );
+        let labels = validate_meta(
+            &meta(serde_json::json!({"name": "a", "labels": {"ok": "bad value"}})),
+            NameRule::Dns1123Label,
+        );
         assert_eq!(labels.len(), 1);
         assert_eq!(labels[0].field, "metadata.labels");
         let big = "x".repeat(ANNOTATIONS_MAX_BYTES);
-        let annotations = validate_meta(&meta(serde_json::json!({"name": "a", "annotations": {"a": big}})), NameRule::Dns1123Label);
+        let annotations =
+            validate_meta(&meta(serde_json::json!({"name": "a", "annotations": {"a": big}})), NameRule::Dns1123Label);
         assert_eq!(annotations[0].reason, "FieldValueTooLong");
     }
 

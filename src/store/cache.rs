@@ -47,11 +47,11 @@ pub(super) fn encode(
     revision: Revision,
     extractor: &dyn AttrExtractor,
 ) -> Result<Object, StoreError> {
-    let object = value.as_object_mut().ok_or_else(|| StoreError::Invalid(format!("{key}: the value is not a JSON object")))?;
+    let object =
+        value.as_object_mut().ok_or_else(|| StoreError::Invalid(format!("{key}: the value is not a JSON object")))?;
     let metadata = object.entry("metadata").or_insert_with(|| Value::Object(Default::default()));
-    let metadata = metadata
-        .as_object_mut()
-        .ok_or_else(|| StoreError::Invalid(format!("{key}: metadata is not a JSON object")))?;
+    let metadata =
+        metadata.as_object_mut().ok_or_else(|| StoreError::Invalid(format!("{key}: metadata is not a JSON object")))?;
     metadata.insert("resourceVersion".into(), Value::String(revision.to_string()));
     let attrs = extractor.attrs(key, &value);
     let bytes = serde_json::to_vec(&value).map_err(|e| StoreError::Invalid(format!("{key}: {e}")))?;
@@ -79,7 +79,11 @@ fn corrupt(what: String) -> StoreError {
 
 impl Cache {
     /// Rebuilds objects and history from what the backend loaded.
-    pub(super) fn rebuild(loaded: LoadedState, extractor: &dyn AttrExtractor) -> Result<Self, StoreError> {
+    pub(super) fn rebuild(
+        loaded: LoadedState,
+        extractor: &dyn AttrExtractor,
+        now: Instant,
+    ) -> Result<Self, StoreError> {
         let compacted = loaded.compacted;
         let mut live: HashMap<String, Arc<Object>> = HashMap::new();
         for (key, versions) in &loaded.versions {
@@ -87,13 +91,15 @@ impl Cache {
                 live.insert(key.clone(), Arc::new(decode(key, bytes, *revision, extractor)?));
             }
         }
-        let now = Instant::now();
         let mut history = VecDeque::with_capacity(loaded.log.len());
         let mut log = loaded.log;
         log.sort_by_key(|(position, _, _)| *position);
         for (position, key, deleted) in log {
             if position.revision <= compacted || position.revision > loaded.revision {
-                return Err(corrupt(format!("log record {} outside ({compacted}, {}]", position.revision, loaded.revision)));
+                return Err(corrupt(format!(
+                    "log record {} outside ({compacted}, {}]",
+                    position.revision, loaded.revision
+                )));
             }
             let event = if deleted {
                 let prev = live.remove(&key).ok_or_else(|| corrupt(format!("deletion of absent key {key}")))?;
@@ -133,12 +139,19 @@ impl Cache {
     }
 
     /// Current objects with keys under `prefix`, after `start_after` when given.
-    fn range_from<'a>(&'a self, prefix: &'a str, start_after: Option<&'a str>) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
+    fn range_from<'a>(
+        &'a self,
+        prefix: &'a str,
+        start_after: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
         let lower = match start_after {
             Some(after) if after >= prefix => Bound::Excluded(after),
             _ => Bound::Included(prefix),
         };
-        self.objects.range::<str, _>((lower, Bound::Unbounded)).take_while(move |(k, _)| k.starts_with(prefix)).map(|(_, o)| o)
+        self.objects
+            .range::<str, _>((lower, Bound::Unbounded))
+            .take_while(move |(k, _)| k.starts_with(prefix))
+            .map(|(_, o)| o)
     }
 
     fn check_readable(&self, revision: Revision) -> Result<(), StoreError> {
@@ -208,13 +221,19 @@ impl Cache {
 
     /// The events a new watch starts with, and the revision they bring it up to (the
     /// current one).
-    pub(super) fn watch_backlog(&self, selection: &Selection, from: WatchFrom) -> Result<(Vec<Arc<Event>>, Revision), StoreError> {
+    pub(super) fn watch_backlog(
+        &self,
+        selection: &Selection,
+        from: WatchFrom,
+    ) -> Result<(Vec<Arc<Event>>, Revision), StoreError> {
         match from {
             WatchFrom::Now => {
                 let events = self
                     .range_from(&selection.prefix, None)
                     .filter(|o| selection.matches(o))
-                    .map(|o| Arc::new(Event { revision: o.revision, kind: EventKind::Added, object: o.clone(), prev: None }))
+                    .map(|o| {
+                        Arc::new(Event { revision: o.revision, kind: EventKind::Added, object: o.clone(), prev: None })
+                    })
                     .collect();
                 Ok((events, self.revision))
             }
@@ -233,8 +252,7 @@ impl Cache {
     }
 
     /// Applies committed events (all of one batch, in order) and moves to `revision`.
-    pub(super) fn apply(&mut self, events: Vec<(Arc<Event>, u32)>, revision: Revision) {
-        let now = Instant::now();
+    pub(super) fn apply(&mut self, events: Vec<(Arc<Event>, u32)>, revision: Revision, now: Instant) {
         for (event, index) in events {
             match event.kind {
                 EventKind::Deleted => {
@@ -251,7 +269,13 @@ impl Cache {
 
     /// Drops history beyond the window or the size limit, and everything at or below
     /// `up_to` when given. Always drops whole revisions. Returns what the backend may forget.
-    pub(super) fn trim(&mut self, now: Instant, window: Duration, max_events: usize, up_to: Option<Revision>) -> Vec<Removal> {
+    pub(super) fn trim(
+        &mut self,
+        now: Instant,
+        window: Duration,
+        max_events: usize,
+        up_to: Option<Revision>,
+    ) -> Vec<Removal> {
         let mut removals = Vec::new();
         let mut compact_to = up_to.map(|r| r.min(self.revision)).unwrap_or(0).max(self.compacted);
         while let Some(front) = self.history.front() {

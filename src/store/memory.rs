@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::backend::{Backend, CommitBatch, LoadedState};
 use super::StoreError;
+use super::backend::{Backend, CommitBatch, LoadedState};
 
 /// A backend that keeps nothing.
 #[derive(Default)]

@@ -307,7 +307,7 @@ impl Store {
     ) -> Result<Self, StoreError> {
         let mut backend = backend;
         let loaded = backend.load()?;
-        let cache = Arc::new(RwLock::new(cache::Cache::rebuild(loaded, extractor.as_ref())?));
+        let cache = Arc::new(RwLock::new(cache::Cache::rebuild(loaded, extractor.as_ref(), writer::now())?));
         let (events, _) = broadcast::channel(config.watcher_buffer.max(1));
         let failure = Arc::new(Mutex::new(None));
         let writer = writer::spawn(backend, cache.clone(), events.clone(), extractor, config, failure.clone());

@@ -92,7 +92,9 @@ impl Backend for SledBackend {
                 self.db.flush().map_err(|e| backend_error("flushing", e))?;
             }
             Some(SCHEMA) => {}
-            Some(other) => return Err(StoreError::Backend(format!("unsupported store schema {other}; expected {SCHEMA}"))),
+            Some(other) => {
+                return Err(StoreError::Backend(format!("unsupported store schema {other}; expected {SCHEMA}")));
+            }
         }
         let mut state = LoadedState {
             revision: self.meta(META_REVISION)?.unwrap_or(0),

@@ -61,7 +61,8 @@ pub(super) fn spawn(
     failure: Arc<Mutex<Option<String>>>,
 ) -> WriterHandle {
     let (sender, receiver) = mpsc::channel();
-    let writer = Writer { backend, cache, events, extractor, config, poisoned: None, failure, pending_removals: Vec::new() };
+    let writer =
+        Writer { backend, cache, events, extractor, config, poisoned: None, failure, pending_removals: Vec::new() };
     let thread = std::thread::Builder::new()
         .name("store-writer".into())
         .spawn(move || writer.run(receiver))
@@ -88,6 +89,12 @@ struct Staged {
     objects: Vec<Arc<Object>>,
     events: Vec<(Arc<Event>, u32)>,
     writes: Vec<Write>,
+}
+
+/// The time history ages by: real time, since the writer is a plain thread.
+#[allow(clippy::disallowed_methods, reason = "history age is real time, not tokio time")]
+pub(super) fn now() -> Instant {
+    Instant::now()
 }
 
 /// How often an idle writer looks for history past its window.
@@ -129,16 +136,11 @@ impl Writer {
         }
     }
 
-    #[allow(clippy::disallowed_methods, reason = "history age is real time, not tokio time")]
-    fn now() -> Instant {
-        Instant::now()
-    }
-
     fn trim_idle(&mut self) {
         if self.poisoned.is_some() {
             return;
         }
-        let removals = self.cache.write().trim(Self::now(), self.config.history_window, self.config.history_max_events, None);
+        let removals = self.cache.write().trim(now(), self.config.history_window, self.config.history_max_events, None);
         self.pending_removals.extend(removals);
         if !self.pending_removals.is_empty() {
             self.process(Vec::new());
@@ -166,7 +168,8 @@ impl Writer {
             }
         }
         if let Some(up_to) = compactions.iter().map(|(r, _)| *r).max() {
-            let removals = self.cache.write().trim(Self::now(), self.config.history_window, self.config.history_max_events, Some(up_to));
+            let removals =
+                self.cache.write().trim(now(), self.config.history_window, self.config.history_max_events, Some(up_to));
             self.pending_removals.extend(removals);
         }
 
@@ -199,7 +202,8 @@ impl Writer {
         let revision = next_revision - 1;
         let mut outcome = Ok(());
         if !writes.is_empty() || !self.pending_removals.is_empty() {
-            let batch = CommitBatch { revision, compacted, writes, removals: std::mem::take(&mut self.pending_removals) };
+            let batch =
+                CommitBatch { revision, compacted, writes, removals: std::mem::take(&mut self.pending_removals) };
             outcome = self.backend.commit(&batch);
         }
 
@@ -207,13 +211,13 @@ impl Writer {
             Ok(()) => {
                 let mut cache = self.cache.write();
                 let published: Vec<Arc<Event>> = events.iter().map(|(e, _)| e.clone()).collect();
-                cache.apply(events, revision);
+                cache.apply(events, revision, now());
                 // Publishing under the write lock pairs with `Store::watch` subscribing under
                 // the read lock: no watcher can miss an event or see it twice.
                 for event in published {
                     let _ = self.events.send(event);
                 }
-                let removals = cache.trim(Self::now(), self.config.history_window, self.config.history_max_events, None);
+                let removals = cache.trim(now(), self.config.history_window, self.config.history_max_events, None);
                 drop(cache);
                 self.pending_removals.extend(removals);
                 for (reply, answer) in answers {
@@ -260,11 +264,9 @@ impl Writer {
                 None => cache.get(op.key()),
             };
             let check = |expected: Option<Revision>, current: &Arc<Object>| match expected {
-                Some(expected) if expected != current.revision => Err(StoreError::Conflict {
-                    key: current.key.to_string(),
-                    expected,
-                    current: current.revision,
-                }),
+                Some(expected) if expected != current.revision => {
+                    Err(StoreError::Conflict { key: current.key.to_string(), expected, current: current.revision })
+                }
                 _ => Ok(()),
             };
             let (event, value) = match op {
@@ -279,7 +281,10 @@ impl Writer {
                     let current = current.ok_or(StoreError::NotFound { key: key.clone() })?;
                     check(expected, &current)?;
                     let object = Arc::new(encode(&key, value, revision, self.extractor.as_ref())?);
-                    (Event { revision, kind: EventKind::Modified, object: object.clone(), prev: Some(current) }, Some(object))
+                    (
+                        Event { revision, kind: EventKind::Modified, object: object.clone(), prev: Some(current) },
+                        Some(object),
+                    )
                 }
                 Op::Delete { key, expected } => {
                     let current = current.ok_or(StoreError::NotFound { key: key.clone() })?;

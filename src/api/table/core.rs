@@ -35,7 +35,11 @@ pub static NODES: TableDef = TableDef {
         col("External-IP", "List of external IPs.", 1),
         col("OS-Image", "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).", 1),
         col("Kernel-Version", "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).", 1),
-        col("Container-Runtime", "Container Runtime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).", 1),
+        col(
+            "Container-Runtime",
+            "Container Runtime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).",
+            1,
+        ),
     ],
     row: node_row,
 };
@@ -103,7 +107,13 @@ pub static SERVICES: TableDef = TableDef {
 };
 
 fn strings(o: &Value, pointer: &str) -> Vec<String> {
-    o.pointer(pointer).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect()
+    o.pointer(pointer)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
 }
 
 fn service_row(o: &Value, now: Timestamp) -> Vec<Value> {
@@ -111,7 +121,8 @@ fn service_row(o: &Value, now: Timestamp) -> Vec<Value> {
     let mut external = strings(o, "/spec/externalIPs");
     let external = match kind {
         "LoadBalancer" => {
-            let ingress = o.pointer("/status/loadBalancer/ingress").and_then(Value::as_array).cloned().unwrap_or_default();
+            let ingress =
+                o.pointer("/status/loadBalancer/ingress").and_then(Value::as_array).cloned().unwrap_or_default();
             let mut ips: Vec<String> = ingress
                 .iter()
                 .filter_map(|i| i.get("ip").or_else(|| i.get("hostname")).and_then(Value::as_str).map(str::to_string))
@@ -161,7 +172,13 @@ pub static ENDPOINTS: TableDef = TableDef {
     row: |o, now| {
         let mut all = Vec::new();
         for subset in o.get("subsets").and_then(Value::as_array).into_iter().flatten() {
-            let ports: Vec<i64> = subset.get("ports").and_then(Value::as_array).into_iter().flatten().filter_map(|p| p.get("port").and_then(Value::as_i64)).collect();
+            let ports: Vec<i64> = subset
+                .get("ports")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.get("port").and_then(Value::as_i64))
+                .collect();
             for address in subset.get("addresses").and_then(Value::as_array).into_iter().flatten() {
                 let ip = address.get("ip").and_then(Value::as_str).unwrap_or("");
                 if ports.is_empty() {
@@ -192,13 +209,25 @@ pub static EVENTS: TableDef = TableDef {
         col("Source", "The component reporting this event.", 1),
         col("Message", "A human-readable description of the status of this operation.", 0),
         col("First Seen", "The first time the event was observed", 1),
-        Column { name: "Count", kind: "integer", format: "", description: "The number of times this event has occurred.", priority: 1 },
+        Column {
+            name: "Count",
+            kind: "integer",
+            format: "",
+            description: "The number of times this event has occurred.",
+            priority: 1,
+        },
         NAME_WIDE,
     ],
     row: event_row,
 };
 
-const NAME_WIDE: Column = Column { name: "Name", kind: "string", format: "name", description: "Name must be unique within a namespace.", priority: 1 };
+const NAME_WIDE: Column = Column {
+    name: "Name",
+    kind: "string",
+    format: "name",
+    description: "Name must be unique within a namespace.",
+    priority: 1,
+};
 
 fn event_row(o: &Value, now: Timestamp) -> Vec<Value> {
     let stamp = |pointer: &str| o.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty());
@@ -249,7 +278,17 @@ fn event_row(o: &Value, now: Timestamp) -> Vec<Value> {
 
 /// ConfigMaps: NAME DATA AGE.
 pub static CONFIGMAPS: TableDef = TableDef {
-    columns: &[NAME, Column { name: "Data", kind: "integer", format: "", description: "Number of keys in the ConfigMap", priority: 0 }, AGE],
+    columns: &[
+        NAME,
+        Column {
+            name: "Data",
+            kind: "integer",
+            format: "",
+            description: "Number of keys in the ConfigMap",
+            priority: 0,
+        },
+        AGE,
+    ],
     row: |o, now| vec![name(o), count(o, &["data", "binaryData"]), age_cell(o, now)],
 };
 
@@ -258,7 +297,13 @@ pub static SECRETS: TableDef = TableDef {
     columns: &[
         NAME,
         col("Type", "The type of the secret", 0),
-        Column { name: "Data", kind: "integer", format: "", description: "The number of keys in the secret", priority: 0 },
+        Column {
+            name: "Data",
+            kind: "integer",
+            format: "",
+            description: "The number of keys in the secret",
+            priority: 0,
+        },
         AGE,
     ],
     row: |o, now| vec![name(o), Value::from(text(o, "/type", "")), count(o, &["data"]), age_cell(o, now)],
@@ -266,8 +311,20 @@ pub static SECRETS: TableDef = TableDef {
 
 /// ServiceAccounts: NAME SECRETS AGE.
 pub static SERVICE_ACCOUNTS: TableDef = TableDef {
-    columns: &[NAME, Column { name: "Secrets", kind: "integer", format: "", description: "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.", priority: 0 }, AGE],
-    row: |o, now| vec![name(o), Value::from(o.get("secrets").and_then(Value::as_array).map_or(0, Vec::len)), age_cell(o, now)],
+    columns: &[
+        NAME,
+        Column {
+            name: "Secrets",
+            kind: "integer",
+            format: "",
+            description: "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.",
+            priority: 0,
+        },
+        AGE,
+    ],
+    row: |o, now| {
+        vec![name(o), Value::from(o.get("secrets").and_then(Value::as_array).map_or(0, Vec::len)), age_cell(o, now)]
+    },
 };
 
 /// Leases: NAME HOLDER AGE.
@@ -327,7 +384,19 @@ mod tests {
     #[test]
     fn every_row_matches_its_columns() {
         let object = json!({"metadata": {"name": "x"}});
-        for def in [&NAMESPACES, &NODES, &SERVICES, &ENDPOINTS, &EVENTS, &CONFIGMAPS, &SECRETS, &SERVICE_ACCOUNTS, &LEASES, &super::super::DEFAULT, &super::super::PODS] {
+        for def in [
+            &NAMESPACES,
+            &NODES,
+            &SERVICES,
+            &ENDPOINTS,
+            &EVENTS,
+            &CONFIGMAPS,
+            &SECRETS,
+            &SERVICE_ACCOUNTS,
+            &LEASES,
+            &super::super::DEFAULT,
+            &super::super::PODS,
+        ] {
             assert_eq!((def.row)(&object, now()).len(), def.columns.len());
         }
     }

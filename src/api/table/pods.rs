@@ -11,14 +11,56 @@ use super::{AGE, Column, NAME, TableDef, age_cell, age_since, text};
 pub static PODS: TableDef = TableDef {
     columns: &[
         NAME,
-        Column { name: "Ready", kind: "string", format: "", description: "The aggregate readiness state of this pod for accepting traffic.", priority: 0 },
-        Column { name: "Status", kind: "string", format: "", description: "The aggregate status of the containers in this pod.", priority: 0 },
-        Column { name: "Restarts", kind: "string", format: "", description: "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.", priority: 0 },
+        Column {
+            name: "Ready",
+            kind: "string",
+            format: "",
+            description: "The aggregate readiness state of this pod for accepting traffic.",
+            priority: 0,
+        },
+        Column {
+            name: "Status",
+            kind: "string",
+            format: "",
+            description: "The aggregate status of the containers in this pod.",
+            priority: 0,
+        },
+        Column {
+            name: "Restarts",
+            kind: "string",
+            format: "",
+            description: "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.",
+            priority: 0,
+        },
         AGE,
-        Column { name: "IP", kind: "string", format: "", description: "IP address allocated to the pod. Routable at least within the cluster.", priority: 1 },
-        Column { name: "Node", kind: "string", format: "", description: "NodeName is a request to schedule this pod onto a specific node.", priority: 1 },
-        Column { name: "Nominated Node", kind: "string", format: "", description: "nominatedNodeName is set only when this pod preempts other pods on the node.", priority: 1 },
-        Column { name: "Readiness Gates", kind: "string", format: "", description: "If specified, all readiness gates will be evaluated for pod readiness.", priority: 1 },
+        Column {
+            name: "IP",
+            kind: "string",
+            format: "",
+            description: "IP address allocated to the pod. Routable at least within the cluster.",
+            priority: 1,
+        },
+        Column {
+            name: "Node",
+            kind: "string",
+            format: "",
+            description: "NodeName is a request to schedule this pod onto a specific node.",
+            priority: 1,
+        },
+        Column {
+            name: "Nominated Node",
+            kind: "string",
+            format: "",
+            description: "nominatedNodeName is set only when this pod preempts other pods on the node.",
+            priority: 1,
+        },
+        Column {
+            name: "Readiness Gates",
+            kind: "string",
+            format: "",
+            description: "If specified, all readiness gates will be evaluated for pod readiness.",
+            priority: 1,
+        },
     ],
     row: pod_row,
 };
@@ -32,15 +74,19 @@ fn int(object: &Value, pointer: &str) -> i64 {
 }
 
 fn condition_true(pod: &Value, kind: &str) -> bool {
-    array(pod, "/status/conditions")
-        .iter()
-        .any(|c| c.get("type").and_then(Value::as_str) == Some(kind) && c.get("status").and_then(Value::as_str) == Some("True"))
+    array(pod, "/status/conditions").iter().any(|c| {
+        c.get("type").and_then(Value::as_str) == Some(kind) && c.get("status").and_then(Value::as_str) == Some("True")
+    })
 }
 
 /// "Signal:9" / "ExitCode:1" for a terminated state without a reason.
 fn exit_summary(terminated: &Value, prefix: &str) -> String {
     let signal = int(terminated, "/signal");
-    if signal != 0 { format!("{prefix}Signal:{signal}") } else { format!("{prefix}ExitCode:{}", int(terminated, "/exitCode")) }
+    if signal != 0 {
+        format!("{prefix}Signal:{signal}")
+    } else {
+        format!("{prefix}ExitCode:{}", int(terminated, "/exitCode"))
+    }
 }
 
 fn pod_row<'a>(pod: &'a Value, now: Timestamp) -> Vec<Value> {
@@ -71,7 +117,9 @@ fn pod_row<'a>(pod: &'a Value, now: Timestamp) -> Vec<Value> {
         reason = match terminated {
             Some(t) if !text(t, "/reason", "").is_empty() => format!("Init:{}", text(t, "/reason", "")),
             Some(t) => exit_summary(t, "Init:"),
-            None if !waiting_reason.is_empty() && waiting_reason != "PodInitializing" => format!("Init:{waiting_reason}"),
+            None if !waiting_reason.is_empty() && waiting_reason != "PodInitializing" => {
+                format!("Init:{waiting_reason}")
+            }
             None => format!("Init:{i}/{init_total}"),
         };
         initializing = true;
@@ -88,7 +136,9 @@ fn pod_row<'a>(pod: &'a Value, now: Timestamp) -> Vec<Value> {
             } else if let Some(t) = terminated {
                 let why = text(t, "/reason", "");
                 reason = if why.is_empty() { exit_summary(t, "") } else { why.to_string() };
-            } else if status.get("ready").and_then(Value::as_bool) == Some(true) && status.pointer("/state/running").is_some() {
+            } else if status.get("ready").and_then(Value::as_bool) == Some(true)
+                && status.pointer("/state/running").is_some()
+            {
                 has_running = true;
                 ready += 1;
             }
@@ -109,7 +159,10 @@ fn pod_row<'a>(pod: &'a Value, now: Timestamp) -> Vec<Value> {
     let gates_cell = if gates.is_empty() {
         "<none>".to_string()
     } else {
-        let met = gates.iter().filter(|g| condition_true(pod, g.get("conditionType").and_then(Value::as_str).unwrap_or(""))).count();
+        let met = gates
+            .iter()
+            .filter(|g| condition_true(pod, g.get("conditionType").and_then(Value::as_str).unwrap_or("")))
+            .count();
         format!("{met}/{}", gates.len())
     };
     vec![
@@ -132,14 +185,20 @@ mod tests {
 
     fn cells(pod: Value) -> Vec<String> {
         let now: Timestamp = "2026-11-27T10:00:00Z".parse().unwrap();
-        pod_row(&pod, now).into_iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect()
+        pod_row(&pod, now)
+            .into_iter()
+            .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+            .collect()
     }
 
     #[test]
     fn statuses() {
         let base = json!({"metadata": {"name": "web", "creationTimestamp": "2026-11-27T09:59:00Z"},
             "spec": {"containers": [{"name": "c"}]}, "status": {"phase": "Pending"}});
-        assert_eq!(cells(base.clone()), vec!["web", "0/1", "Pending", "0", "60s", "<none>", "<none>", "<none>", "<none>"]);
+        assert_eq!(
+            cells(base.clone()),
+            vec!["web", "0/1", "Pending", "0", "60s", "<none>", "<none>", "<none>", "<none>"]
+        );
 
         let mut running = base.clone();
         running["status"] = json!({"phase": "Running", "podIP": "10.88.0.5",
@@ -161,7 +220,8 @@ mod tests {
 
         let mut init = base.clone();
         init["spec"]["initContainers"] = json!([{"name": "i1"}, {"name": "i2"}]);
-        init["status"]["initContainerStatuses"] = json!([{"name": "i1", "state": {"terminated": {"exitCode": 0}}}, {"name": "i2", "state": {"running": {}}}]);
+        init["status"]["initContainerStatuses"] =
+            json!([{"name": "i1", "state": {"terminated": {"exitCode": 0}}}, {"name": "i2", "state": {"running": {}}}]);
         assert_eq!(cells(init)[2], "Init:1/2");
 
         let mut deleting = running;
