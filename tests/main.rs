@@ -1,6 +1,14 @@
 //! Reddwarf's integration tests, gathered into one crate so they build once.
 //!
 //! - `store_contract`: the storage contract, against every backend, with the SIGKILL test.
+//! - `api_http`: the API over HTTPS through the real router, including bad input.
+//! - `kubectl`: the real kubectl binaries against `reddwarf serve`.
+//! - `python_client`: the Python `kubernetes` client against `reddwarf serve`.
 #![allow(clippy::disallowed_methods, reason = "tests spawn the server, kubectl and python as real peers")]
 
+mod support;
+
+mod api_http;
+mod kubectl;
+mod python_client;
 mod store_contract;
