@@ -142,7 +142,9 @@ async fn lists_page_with_limit_and_continue_and_select() {
         pages += 1;
         let rv = page["metadata"]["resourceVersion"].clone();
         assert_eq!(*list_rv.get_or_insert(rv.clone()), rv, "every page reports the first page's revision");
-        names.extend(page["items"].as_array().unwrap().iter().map(|p| p["metadata"]["name"].as_str().unwrap().to_string()));
+        names.extend(
+            page["items"].as_array().unwrap().iter().map(|p| p["metadata"]["name"].as_str().unwrap().to_string()),
+        );
         match page["metadata"]["continue"].as_str() {
             Some(token) => {
                 url = server.at(&format!("{PODS}?limit=3&continue={token}"));
@@ -159,9 +161,14 @@ async fn lists_page_with_limit_and_continue_and_select() {
     assert_eq!(odd["items"].as_array().unwrap().len(), 3);
     let (_, named) = send(client.get(server.at(&format!("{PODS}?fieldSelector=metadata.name%3Dp4")))).await;
     assert_eq!(named["items"][0]["metadata"]["name"], "p4");
-    let (_, pending) = send(client.get(server.at("/api/v1/pods?fieldSelector=status.phase%3DPending,spec.nodeName%3D"))).await;
+    let (_, pending) =
+        send(client.get(server.at("/api/v1/pods?fieldSelector=status.phase%3DPending,spec.nodeName%3D"))).await;
     assert_eq!(pending["items"].as_array().unwrap().len(), 9, "7 pods plus one created after each of 2 pages");
-    assert_status(&send(client.get(server.at(&format!("{PODS}?fieldSelector=spec.bogus%3Dx")))).await, 400, "BadRequest");
+    assert_status(
+        &send(client.get(server.at(&format!("{PODS}?fieldSelector=spec.bogus%3Dx")))).await,
+        400,
+        "BadRequest",
+    );
     assert_status(&send(client.get(server.at(&format!("{PODS}?labelSelector=a%20in%20(")))).await, 400, "BadRequest");
     assert_status(&send(client.get(server.at(&format!("{PODS}?limit=2&continue=garbage")))).await, 400, "BadRequest");
 }
@@ -175,8 +182,12 @@ async fn tables_carry_kubectl_columns_and_row_objects() {
     let (status, table) = send(client.get(server.at(PODS)).header("accept", accept)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(table["kind"], "Table");
-    let columns: Vec<_> = table["columnDefinitions"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(columns, ["Name", "Ready", "Status", "Restarts", "Age", "IP", "Node", "Nominated Node", "Readiness Gates"]);
+    let columns: Vec<_> =
+        table["columnDefinitions"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        columns,
+        ["Name", "Ready", "Status", "Restarts", "Age", "IP", "Node", "Nominated Node", "Readiness Gates"]
+    );
     assert_eq!(table["rows"][0]["cells"][0], "web");
     assert_eq!(table["rows"][0]["cells"][2], "Pending");
     assert_eq!(table["rows"][0]["object"]["kind"], "PartialObjectMetadata");
@@ -228,8 +239,14 @@ async fn watches_start_replay_and_expire() {
     send(client.delete(server.at(&format!("{PODS}/a")))).await;
     let replay = client.get(server.at(&format!("{PODS}?watch=true&resourceVersion={start}"))).send().await.unwrap();
     let events = watch_events(replay, 2).await;
-    assert_eq!((events[0]["type"].as_str(), events[0]["object"]["metadata"]["name"].as_str()), (Some("ADDED"), Some("b")));
-    assert_eq!((events[1]["type"].as_str(), events[1]["object"]["metadata"]["name"].as_str()), (Some("DELETED"), Some("a")));
+    assert_eq!(
+        (events[0]["type"].as_str(), events[0]["object"]["metadata"]["name"].as_str()),
+        (Some("ADDED"), Some("b"))
+    );
+    assert_eq!(
+        (events[1]["type"].as_str(), events[1]["object"]["metadata"]["name"].as_str()),
+        (Some("DELETED"), Some("a"))
+    );
 
     // History keeps 5 events: an older revision is a 410 ERROR event.
     for i in 0..10 {
@@ -253,7 +270,8 @@ async fn watches_start_replay_and_expire() {
     send(client.post(server.at(PODS)).json(&pod_json("ignored"))).await;
     send(client.post(server.at(PODS)).json(&picked)).await;
     let body = tokio::time::timeout(Duration::from_secs(10), selected.bytes()).await.expect("the watch ends").unwrap();
-    let lines: Vec<Value> = body.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect();
+    let lines: Vec<Value> =
+        body.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["object"]["metadata"]["name"], "picked");
 }
@@ -295,7 +313,11 @@ async fn pods_delete_gracefully_once_bound() {
     let (_, bound) = send(client.get(server.at(&format!("{PODS}/bound")))).await;
     assert_eq!(bound["spec"]["nodeName"], "node1");
     assert_eq!(bound["status"]["conditions"][0]["type"], "PodScheduled");
-    assert_status(&send(client.post(server.at(&format!("{PODS}/bound/binding"))).json(&binding)).await, 409, "Conflict");
+    assert_status(
+        &send(client.post(server.at(&format!("{PODS}/bound/binding"))).json(&binding)).await,
+        409,
+        "Conflict",
+    );
 
     // An unscheduled pod goes at once.
     let (status, gone) = send(client.delete(server.at(&format!("{PODS}/unbound")))).await;
@@ -323,7 +345,8 @@ async fn namespaces_gate_creation() {
     let server = Server::start();
     let client = server.client();
     let (_, namespaces) = send(client.get(server.at("/api/v1/namespaces"))).await;
-    let names: Vec<_> = namespaces["items"].as_array().unwrap().iter().map(|n| n["metadata"]["name"].as_str().unwrap()).collect();
+    let names: Vec<_> =
+        namespaces["items"].as_array().unwrap().iter().map(|n| n["metadata"]["name"].as_str().unwrap()).collect();
     for system in ["default", "kube-node-lease", "kube-public", "kube-system"] {
         assert!(names.contains(&system), "{system} in {names:?}");
     }
@@ -336,7 +359,9 @@ async fn namespaces_gate_creation() {
     let (status, terminating) = send(client.delete(server.at("/api/v1/namespaces/team"))).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(terminating["status"]["phase"], "Terminating");
-    let refused = send(client.post(server.at("/api/v1/namespaces/team/configmaps")).json(&json!({"metadata": {"name": "c"}}))).await;
+    let refused =
+        send(client.post(server.at("/api/v1/namespaces/team/configmaps")).json(&json!({"metadata": {"name": "c"}})))
+            .await;
     assert_status(&refused, 403, "Forbidden");
     assert!(refused.1["message"].as_str().unwrap().contains("because it is being terminated"));
 }
@@ -356,7 +381,11 @@ async fn bad_input_gets_a_status_and_changes_nothing() {
     assert_status(&send(raw("[1, 2]")).await, 400, "BadRequest");
     let yaml = client.post(server.at(PODS)).header("content-type", "application/yaml").body("metadata: [unclosed");
     assert_status(&send(yaml).await, 400, "BadRequest");
-    assert_status(&send(client.post(server.at(PODS)).header("content-type", "text/plain").body("hi")).await, 415, "UnsupportedMediaType");
+    assert_status(
+        &send(client.post(server.at(PODS)).header("content-type", "text/plain").body("hi")).await,
+        415,
+        "UnsupportedMediaType",
+    );
 
     let huge = vec![b' '; 3 * 1024 * 1024 + 1];
     let too_big = send(client.post(server.at(PODS)).header("content-type", "application/json").body(huge)).await;
@@ -375,7 +404,8 @@ async fn bad_input_gets_a_status_and_changes_nothing() {
     assert_status(&invalid, 422, "Invalid");
     assert_eq!(invalid.1["message"], "Pod \"noimage\" is invalid: spec.containers[0].image: Required value");
 
-    let service = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}});
+    let service =
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}});
     assert_status(&send(client.post(server.at(PODS)).json(&service)).await, 400, "BadRequest");
     let mut wrong_type = pod_json("t");
     wrong_type["spec"]["containers"] = json!("not a list");
@@ -397,7 +427,9 @@ async fn bad_input_gets_a_status_and_changes_nothing() {
     // Leases need a resourceVersion on update.
     let lease_url = server.at("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1");
     let lease = json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "n1"}, "spec": {"holderIdentity": "n1"}});
-    let (status, _) = send(client.post(server.at("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases")).json(&lease)).await;
+    let (status, _) =
+        send(client.post(server.at("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases")).json(&lease))
+            .await;
     assert_eq!(status, StatusCode::CREATED);
     let lease_rv = revision(&server, &client).await;
     let unversioned = send(client.put(&lease_url).json(&lease)).await;
@@ -417,14 +449,21 @@ async fn discovery_negotiates_aggregated_versions() {
     let client = server.client();
     let v2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
     let response = client.get(server.at("/api")).header("accept", v2).send().await.unwrap();
-    assert_eq!(response.headers()["content-type"], "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    );
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["apiVersion"], "apidiscovery.k8s.io/v2");
     let v2beta1 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
     let response = client.get(server.at("/apis")).header("accept", v2beta1).send().await.unwrap();
-    assert_eq!(response.headers()["content-type"], "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+    );
     let body: Value = response.json().await.unwrap();
-    let groups: Vec<_> = body["items"].as_array().unwrap().iter().map(|g| g["metadata"]["name"].as_str().unwrap()).collect();
+    let groups: Vec<_> =
+        body["items"].as_array().unwrap().iter().map(|g| g["metadata"]["name"].as_str().unwrap()).collect();
     assert!(groups.contains(&"coordination.k8s.io"));
     let (_, legacy) = send(client.get(server.at("/api"))).await;
     assert_eq!(legacy["kind"], "APIVersions");

@@ -28,7 +28,10 @@ fn write_manifest(server: &Server, name: &str, text: &str) -> String {
 
 /// Lines of a kubectl table, split on runs of spaces.
 fn rows(output: &str) -> Vec<Vec<String>> {
-    output.lines().map(|l| l.split("  ").map(str::trim).filter(|c| !c.is_empty()).map(str::to_string).collect()).collect()
+    output
+        .lines()
+        .map(|l| l.split("  ").map(str::trim).filter(|c| !c.is_empty()).map(str::to_string).collect())
+        .collect()
 }
 
 fn everyday_workflow(k: &Kubectl) {
@@ -51,19 +54,35 @@ fn everyday_workflow(k: &Kubectl) {
     assert_eq!(pods[1][..4], ["web", "0/1", "Pending", "0"]);
 
     let wide = rows(&server.kubectl(k, &["get", "pods", "-o", "wide"]).ok());
-    assert_eq!(wide[0], ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES"]);
+    assert_eq!(
+        wide[0],
+        ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES"]
+    );
     assert_eq!(wide[1][5..], ["<none>", "<none>", "<none>", "<none>"]);
 
     let yaml = server.kubectl(k, &["get", "pod", "web", "-o", "yaml"]).ok();
-    for expected in ["uid: ", "resourceVersion: ", "creationTimestamp: \"", "restartPolicy: Always", "protocol: TCP", "qosClass: BestEffort", "phase: Pending"] {
+    for expected in [
+        "uid: ",
+        "resourceVersion: ",
+        "creationTimestamp: \"",
+        "restartPolicy: Always",
+        "protocol: TCP",
+        "qosClass: BestEffort",
+        "phase: Pending",
+    ] {
         assert!(yaml.contains(expected), "{expected:?} in:\n{yaml}");
     }
 
     let all = rows(&server.kubectl(k, &["get", "pods", "-A", "--show-labels"]).ok());
     assert_eq!(all[0][0], "NAMESPACE");
     assert_eq!(all[0].last().unwrap(), "LABELS");
-    assert_eq!((all[1][0].as_str(), all[1][1].as_str(), all[1].last().unwrap().as_str()), ("default", "web", "app=web"));
-    let selected = server.kubectl(k, &["get", "pods", "-l", "app=web", "--field-selector", "status.phase=Pending", "-o", "name"]).ok();
+    assert_eq!(
+        (all[1][0].as_str(), all[1][1].as_str(), all[1].last().unwrap().as_str()),
+        ("default", "web", "app=web")
+    );
+    let selected = server
+        .kubectl(k, &["get", "pods", "-l", "app=web", "--field-selector", "status.phase=Pending", "-o", "name"])
+        .ok();
     assert_eq!(selected.trim(), "pod/web");
     let none = server.kubectl(k, &["get", "pods", "-l", "app=db"]);
     assert!(none.stderr.contains("No resources found in default namespace."), "{none:?}");
@@ -72,7 +91,8 @@ fn everyday_workflow(k: &Kubectl) {
     assert!(missing.contains("Error from server (NotFound): pods \"nope\" not found"), "{missing}");
 
     // get -w prints the current row, then a row for each change, until the server ends it.
-    let mut watch = server.kubectl_command(k, &["get", "pods", "-w"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut watch =
+        server.kubectl_command(k, &["get", "pods", "-w"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let (tx, rx) = mpsc::channel();
     let stdout = watch.stdout.take().unwrap();
     std::thread::spawn(move || {

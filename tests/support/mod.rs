@@ -83,16 +83,17 @@ impl Server {
                 }
             }
         });
-        let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
-            panic!("reddwarf serve did not print its kubeconfig; log:\n{}", self.log())
-        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("reddwarf serve did not print its kubeconfig; log:\n{}", self.log()));
         let path = line.strip_prefix("export KUBECONFIG=").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
         self.kubeconfig = PathBuf::from(path);
         let config: Value = serde_yaml::from_str(&std::fs::read_to_string(&self.kubeconfig).unwrap()).unwrap();
         self.url = config.pointer("/clusters/0/cluster/server").and_then(Value::as_str).unwrap().to_string();
         self.token = config.pointer("/users/0/user/token").and_then(Value::as_str).unwrap().to_string();
         let ca = config.pointer("/clusters/0/cluster/certificate-authority-data").and_then(Value::as_str).unwrap();
-        self.ca_pem = String::from_utf8(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, ca).unwrap()).unwrap();
+        self.ca_pem =
+            String::from_utf8(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, ca).unwrap()).unwrap();
         self.child = Some(child);
     }
 
@@ -241,7 +242,9 @@ pub fn kubectl(version: &str) -> Option<Kubectl> {
     match found {
         Some(path) => Some(Kubectl { path, version: version.to_string() }),
         None if std::env::var_os("CI").is_some() => {
-            panic!("kubectl {version} is required: install google-cloud-cli's kubectl (kubectl.{version} beside kubectl on PATH)")
+            panic!(
+                "kubectl {version} is required: install google-cloud-cli's kubectl (kubectl.{version} beside kubectl on PATH)"
+            )
         }
         None => {
             eprintln!("SKIPPED: kubectl.{version} not found beside the kubectl on PATH");
