@@ -267,17 +267,6 @@ pub fn python_with_kubernetes() -> Option<PathBuf> {
     }
 }
 
-/// Waits, polling briefly, until `check` passes or `timeout` runs out. For waiting on a
-/// separate process (kubectl, the server) that we cannot drive with tokio's paused time.
-#[track_caller]
-pub fn wait_until(timeout: Duration, what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
 /// A minimal valid pod manifest.
 pub fn pod_json(name: &str) -> Value {
     serde_json::json!({
