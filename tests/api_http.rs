@@ -489,3 +489,41 @@ async fn sigterm_stops_cleanly_and_keeps_every_write() {
     let (_, list) = send(client.get(server.at(PODS))).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 20);
 }
+
+#[tokio::test]
+async fn events_are_one_store_in_two_versions() {
+    let server = Server::start();
+    let client = server.client();
+    let v1 = json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "web.1", "namespace": "default"},
+        "eventTime": "2026-11-27T10:00:00.000000Z", "reportingController": "reddwarf.io/agent", "reportingInstance": "node1",
+        "action": "Pulling", "reason": "Pulling", "type": "Normal", "note": "pulling image nginx:1.27",
+        "regarding": {"kind": "Pod", "namespace": "default", "name": "web", "apiVersion": "v1"}});
+    let (status, created) =
+        send(client.post(server.at("/apis/events.k8s.io/v1/namespaces/default/events")).json(&v1)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["apiVersion"], "events.k8s.io/v1");
+    assert_eq!(created["note"], "pulling image nginx:1.27");
+
+    let (_, core) = send(client.get(server.at("/api/v1/namespaces/default/events/web.1"))).await;
+    assert_eq!(core["apiVersion"], "v1");
+    assert_eq!(core["message"], "pulling image nginx:1.27");
+    assert_eq!(core["involvedObject"]["name"], "web");
+    assert_eq!(core["reportingComponent"], "reddwarf.io/agent");
+
+    let by_core =
+        "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dweb,involvedObject.namespace%3Ddefault";
+    assert_eq!(send(client.get(server.at(by_core))).await.1["items"].as_array().unwrap().len(), 1);
+    let by_v1 = "/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=regarding.name%3Dweb";
+    let (_, listed) = send(client.get(server.at(by_v1))).await;
+    assert_eq!(listed["kind"], "EventList");
+    assert_eq!(listed["items"][0]["regarding"]["name"], "web");
+    let none = "/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=regarding.name%3Ddb";
+    assert_eq!(send(client.get(server.at(none))).await.1["items"], json!([]));
+
+    let mut missing = v1.clone();
+    missing.as_object_mut().unwrap().remove("eventTime");
+    missing["metadata"]["name"] = json!("web.2");
+    let invalid = send(client.post(server.at("/apis/events.k8s.io/v1/namespaces/default/events")).json(&missing)).await;
+    assert_status(&invalid, 422, "Invalid");
+    assert_eq!(invalid.1["message"], "Event \"web.2\" is invalid: eventTime: Required value");
+}

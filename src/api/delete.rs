@@ -170,8 +170,10 @@ pub async fn delete(
     let options = delete_options(req, payload, state, params).await?;
     let name = route.name.clone().unwrap_or_default();
     match delete_one(state, route, &route.key(), &name, &options).await? {
-        Deleted::Pending(value) => Ok(json_body(value.to_string())),
-        Deleted::Gone(object) if route.def.delete_returns_object => Ok(json_body(object.value.clone())),
+        Deleted::Pending(value) => Ok(json_body(route.def.codec.present(value).to_string())),
+        Deleted::Gone(object) if route.def.delete_returns_object => {
+            Ok(json_body(route.def.codec.present_bytes(&object.value)))
+        }
         Deleted::Gone(object) => {
             let uid = object.json().pointer("/metadata/uid").and_then(Value::as_str).unwrap_or("").to_string();
             Ok(json_body(delete_success(route.subject(&name), &uid).to_string()))
@@ -197,8 +199,8 @@ pub async fn delete_collection(
     for object in page.items {
         let name = object.json().pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
         match delete_one(state, route, &object.key, &name, &options).await {
-            Ok(Deleted::Gone(o)) => items.push(o.json()),
-            Ok(Deleted::Pending(v)) => items.push(v),
+            Ok(Deleted::Gone(o)) => items.push(route.def.codec.present(o.json())),
+            Ok(Deleted::Pending(v)) => items.push(route.def.codec.present(v)),
             Err(err) if err.code == 404 => {}
             Err(err) => return Err(err),
         }

@@ -5,13 +5,18 @@
 
 use std::marker::PhantomData;
 
+use bytes::Bytes;
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::Value;
 
 use crate::api::registry::ResourceDef;
 use crate::api::status::{ApiError, Subject};
+use crate::model::convert::{event_core_to_v1, event_v1_field_to_core, event_v1_to_core};
+use crate::model::k8s::core::v1::Event as CoreEvent;
+use crate::model::k8s::events::v1::Event as EventV1;
 use crate::model::rules::ObjectRules;
+use crate::model::validation::FieldError;
 
 /// Server-assigned metadata for a new object.
 #[derive(Clone, Debug)]
@@ -34,6 +39,22 @@ pub trait Codec: Send + Sync {
 
     /// Decodes and re-encodes without rules: what a typed client would read back.
     fn normalize(&self, def: &ResourceDef, value: Value) -> Result<Value, ApiError>;
+
+    /// A stored object as this resource's clients see it. The identity, except for a
+    /// resource that is another version of a shared stored type.
+    fn present(&self, stored: Value) -> Value {
+        stored
+    }
+
+    /// [`Codec::present`] on encoded bytes; the identity is free.
+    fn present_bytes(&self, stored: &Bytes) -> Bytes {
+        stored.clone()
+    }
+
+    /// The stored field a field selector of this resource names.
+    fn stored_field(&self, field: &str) -> String {
+        field.to_string()
+    }
 }
 
 /// The [`Codec`] of a `k8s-openapi` type with [`ObjectRules`].
@@ -43,18 +64,8 @@ fn subject<'a>(def: &'a ResourceDef, name: &'a str) -> Subject<'a> {
     Subject { resource: def.plural, group: def.group, kind: def.kind, name }
 }
 
-fn name_of(value: &Value) -> &str {
-    value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")
-}
-
 fn decode<K: ObjectRules>(def: &ResourceDef, value: Value) -> Result<K, ApiError> {
-    serde_json::from_value(value).map_err(|e| {
-        ApiError::bad_request(format!(
-            "{kind} in version \"{version}\" cannot be handled as a {kind}: {e}",
-            kind = def.kind,
-            version = def.version
-        ))
-    })
+    decode_as(def, value)
 }
 
 fn encode<K: ObjectRules>(object: &K) -> Result<Value, ApiError> {
@@ -121,7 +132,7 @@ impl<K: ObjectRules> Codec for Typed<K> {
             if added {
                 return Err(ApiError::invalid(
                     subject(def, old_meta.name.as_deref().unwrap_or("")),
-                    vec![crate::model::validation::FieldError::forbidden(
+                    vec![FieldError::forbidden(
                         "metadata.finalizers",
                         "no new finalizers can be added if the object is being deleted",
                     )],
@@ -135,8 +146,73 @@ impl<K: ObjectRules> Codec for Typed<K> {
 
     fn normalize(&self, def: &ResourceDef, value: Value) -> Result<Value, ApiError> {
         let object: K = decode(def, value)?;
-        let _ = name_of;
         encode(&object)
+    }
+}
+
+/// `events.k8s.io/v1` Events: decoded and validated in their own version, stored as core
+/// `v1` Events (see `model::convert`), presented back converted.
+pub struct EventsV1;
+
+const CORE_EVENTS: Typed<CoreEvent> = Typed(PhantomData);
+
+impl EventsV1 {
+    /// Decodes the body as an events.k8s.io/v1 Event and applies the rules that version
+    /// adds: an event time and a reporting controller are required.
+    fn check_v1(def: &ResourceDef, value: &Value) -> Result<(), ApiError> {
+        let event: EventV1 = decode_as(def, value.clone())?;
+        let mut errors = Vec::new();
+        if event.event_time.is_none() {
+            errors.push(FieldError::required("eventTime", ""));
+        }
+        if event.reporting_controller.as_deref().unwrap_or("").is_empty() {
+            errors.push(FieldError::required("reportingController", ""));
+        }
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let name = event.metadata.name.unwrap_or_default();
+        Err(ApiError::invalid(subject(def, &name), errors))
+    }
+}
+
+fn decode_as<T: serde::de::DeserializeOwned>(def: &ResourceDef, value: Value) -> Result<T, ApiError> {
+    serde_json::from_value(value).map_err(|e| {
+        ApiError::bad_request(format!(
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: {e}",
+            kind = def.kind,
+            version = def.version
+        ))
+    })
+}
+
+impl Codec for EventsV1 {
+    fn create(&self, def: &ResourceDef, body: Value, meta: &ServerMeta) -> Result<Value, ApiError> {
+        Self::check_v1(def, &body)?;
+        CORE_EVENTS.create(def, event_v1_to_core(&body), meta)
+    }
+
+    fn update(&self, def: &ResourceDef, new: Value, current: &Value) -> Result<Value, ApiError> {
+        Self::check_v1(def, &new)?;
+        CORE_EVENTS.update(def, event_v1_to_core(&new), current)
+    }
+
+    fn normalize(&self, def: &ResourceDef, value: Value) -> Result<Value, ApiError> {
+        let event: EventV1 = decode_as(def, value)?;
+        serde_json::to_value(event).map_err(ApiError::internal)
+    }
+
+    fn present(&self, stored: Value) -> Value {
+        event_core_to_v1(&stored)
+    }
+
+    fn present_bytes(&self, stored: &Bytes) -> Bytes {
+        let value: Value = serde_json::from_slice(stored).unwrap_or(Value::Null);
+        Bytes::from(serde_json::to_vec(&self.present(value)).unwrap_or_default())
+    }
+
+    fn stored_field(&self, field: &str) -> String {
+        event_v1_field_to_core(field)
     }
 }
 

@@ -24,12 +24,12 @@ pub fn get(req: &HttpRequest, state: &ApiState, route: &Route) -> Result<HttpRes
     let object = state.store.get(&route.key()).ok_or_else(|| ApiError::not_found(route.subject(name)))?;
     if wants_table(&accept(req)) {
         let include = IncludeObject::parse(Params::parse(req.query_string()).get("includeObject"));
-        let row = table::row(route.def.table, &object.json(), include, state.clock.now());
+        let row = table::row(route.def.table, &route.def.codec.present(object.json()), include, state.clock.now());
         let body =
             table::table(route.def.table, vec![row], json!({"resourceVersion": object.revision.to_string()}), true);
         return Ok(json_body(body.to_string().into_bytes()));
     }
-    Ok(json_body(object.value.clone()))
+    Ok(json_body(route.def.codec.present_bytes(&object.value)))
 }
 
 /// An `application/json` 200 response.
@@ -48,6 +48,7 @@ pub(crate) fn selection(route: &Route, params: &Params) -> Result<Selection, Api
             return Err(ApiError::bad_request(format!("field label not supported: {}", term.field)));
         }
     }
+    let fields = fields.map_fields(|f| route.def.codec.stored_field(f));
     let mut prefix = route.def.prefix(route.namespace.as_deref());
     // `metadata.name=x` (kubectl get pod x -w) narrows the scan to one key.
     if let Some(name) = fields.required_value("metadata.name") {
@@ -137,7 +138,11 @@ pub fn list(req: &HttpRequest, state: &ApiState, route: &Route, params: &Params)
     if wants_table(&accept(req)) {
         let include = IncludeObject::parse(params.get("includeObject"));
         let now = state.clock.now();
-        let rows = page.items.iter().map(|o| table::row(route.def.table, &o.json(), include, now)).collect();
+        let rows = page
+            .items
+            .iter()
+            .map(|o| table::row(route.def.table, &route.def.codec.present(o.json()), include, now))
+            .collect();
         return Ok(json_body(table::table(route.def.table, rows, metadata, true).to_string().into_bytes()));
     }
     Ok(json_body(list_body(route, &metadata, &page.items)))
@@ -156,7 +161,7 @@ fn list_body(route: &Route, metadata: &Value, items: &[Arc<Object>]) -> Vec<u8> 
         if i > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(&item.value);
+        out.extend_from_slice(&route.def.codec.present_bytes(&item.value));
     }
     out.extend_from_slice(b"]}");
     out

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::api::objects::{Codec, Typed};
+use crate::api::objects::{Codec, EventsV1, Typed};
 use crate::api::table::{self, TableDef};
 use crate::model::k8s::coordination::v1::Lease;
 use crate::model::k8s::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service, ServiceAccount};
@@ -72,6 +72,9 @@ pub struct ResourceDef {
     pub delete: DeletePolicy,
     /// Whether DELETE answers with the object (pods, service accounts) or a `Status`.
     pub delete_returns_object: bool,
+    /// Where the objects are stored, when another resource's storage is shared
+    /// (`group`, `plural`); None: this resource's own.
+    pub stored_as: Option<(&'static str, &'static str)>,
     /// Decoding, defaulting and validation.
     pub codec: &'static dyn Codec,
     /// `kubectl get` columns.
@@ -92,7 +95,8 @@ impl ResourceDef {
 
     /// The storage path segment of this resource's keys.
     pub fn storage(&self) -> String {
-        keys::resource_path(self.group, self.plural)
+        let (group, plural) = self.stored_as.unwrap_or((self.group, self.plural));
+        keys::resource_path(group, plural)
     }
 
     /// The key of one object.
@@ -174,6 +178,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         create_on_update: false,
         delete: DeletePolicy::Namespace,
         delete_returns_object: false,
+        stored_as: None,
         codec: codec!(Namespace),
         table: &table::NAMESPACES,
     },
@@ -205,6 +210,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         create_on_update: false,
         delete: DeletePolicy::GracefulPod,
         delete_returns_object: true,
+        stored_as: None,
         codec: codec!(Pod),
         table: &table::PODS,
     },
@@ -224,6 +230,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         create_on_update: false,
         delete: DeletePolicy::Immediate,
         delete_returns_object: false,
+        stored_as: None,
         codec: codec!(Node),
         table: &table::NODES,
     },
@@ -243,6 +250,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         create_on_update: false,
         delete: DeletePolicy::Immediate,
         delete_returns_object: false,
+        stored_as: None,
         codec: codec!(Service),
         table: &table::SERVICES,
     },
@@ -262,6 +270,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         create_on_update: true,
         delete: DeletePolicy::Immediate,
         delete_returns_object: false,
+        stored_as: None,
         codec: codec!(Endpoints),
         table: &table::ENDPOINTS,
     },
@@ -293,6 +302,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         create_on_update: true,
         delete: DeletePolicy::Immediate,
         delete_returns_object: false,
+        stored_as: None,
         codec: codec!(Event),
         table: &table::EVENTS,
     },
@@ -312,6 +322,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         create_on_update: false,
         delete: DeletePolicy::Immediate,
         delete_returns_object: false,
+        stored_as: None,
         codec: codec!(ConfigMap),
         table: &table::CONFIGMAPS,
     },
@@ -331,6 +342,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         create_on_update: false,
         delete: DeletePolicy::Immediate,
         delete_returns_object: false,
+        stored_as: None,
         codec: codec!(Secret),
         table: &table::SECRETS,
     },
@@ -350,6 +362,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         create_on_update: false,
         delete: DeletePolicy::Immediate,
         delete_returns_object: true,
+        stored_as: None,
         codec: codec!(ServiceAccount),
         table: &table::SERVICE_ACCOUNTS,
     },
@@ -369,8 +382,41 @@ pub static RESOURCES: &[ResourceDef] = &[
         create_on_update: false,
         delete: DeletePolicy::Immediate,
         delete_returns_object: false,
+        stored_as: None,
         codec: codec!(Lease),
         table: &table::LEASES,
+    },
+    ResourceDef {
+        group: "events.k8s.io",
+        version: "v1",
+        plural: "events",
+        singular: "event",
+        kind: "Event",
+        namespaced: true,
+        short_names: &["ev"],
+        categories: &[],
+        subresources: &[],
+        // Names only: the store indexes events by their core fields (see `stored_as`).
+        fields: &[
+            ("regarding.kind", ""),
+            ("regarding.namespace", ""),
+            ("regarding.name", ""),
+            ("regarding.uid", ""),
+            ("regarding.apiVersion", ""),
+            ("regarding.resourceVersion", ""),
+            ("regarding.fieldPath", ""),
+            ("reason", ""),
+            ("reportingController", ""),
+            ("type", ""),
+        ],
+        has_status: false,
+        unconditional_update: true,
+        create_on_update: true,
+        delete: DeletePolicy::Immediate,
+        delete_returns_object: false,
+        stored_as: Some(("", "events")),
+        codec: &EventsV1,
+        table: &table::EVENTS,
     },
 ];
 

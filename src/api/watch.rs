@@ -78,9 +78,9 @@ impl Stream {
             EventKind::Deleted => "DELETED",
         };
         match self.format {
-            Format::Object => event_line(name, &object.value),
+            Format::Object => event_line(name, &self.route.def.codec.present_bytes(&object.value)),
             Format::Table { include } => {
-                let value = object.json();
+                let value = self.route.def.codec.present(object.json());
                 let row = table::row(self.route.def.table, &value, include, self.clock.now());
                 let metadata = json!({"resourceVersion": object.revision.to_string()});
                 let table = table::table(self.route.def.table, vec![row], metadata, !self.columns_sent);

@@ -109,14 +109,13 @@ fn check_namespace_open(state: &ApiState, route: &Route, name: &str) -> Result<(
     Ok(())
 }
 
-fn created(object: &Object) -> HttpResponse {
-    HttpResponse::Created().content_type("application/json").body(object.value.clone())
+fn created(route: &Route, object: &Object) -> HttpResponse {
+    HttpResponse::Created().content_type("application/json").body(route.def.codec.present_bytes(&object.value))
 }
 
-fn dry_run_response(value: &Value, created: bool) -> HttpResponse {
-    let builder = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
-    let mut builder = builder;
-    builder.content_type("application/json").body(value.to_string())
+fn dry_run_response(route: &Route, value: Value, created: bool) -> HttpResponse {
+    let mut builder = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
+    builder.content_type("application/json").body(route.def.codec.present(value).to_string())
 }
 
 /// `POST` to a collection.
@@ -163,11 +162,11 @@ async fn create_object(
     };
     let prepared = route.def.codec.create(route.def, value, &server)?;
     if dry_run {
-        return Ok(dry_run_response(&prepared, true));
+        return Ok(dry_run_response(route, prepared, true));
     }
     let key = route.def.key(route.namespace.as_deref(), &name);
     let object = state.store.create(key, prepared).await.map_err(|e| ApiError::from_store(e, route.subject(&name)))?;
-    Ok(created(&object))
+    Ok(created(route, &object))
 }
 
 /// The revision a write must find, from the body's `metadata.resourceVersion`.
@@ -282,10 +281,10 @@ pub async fn replace(
         let merged = merge_part(route, part, body.clone(), &current_value);
         let prepared = route.def.codec.update(route.def, merged, &current_value)?;
         if unchanged(&prepared, &current_value) {
-            return Ok(json_body(current.value.clone()));
+            return Ok(json_body(route.def.codec.present_bytes(&current.value)));
         }
         if dry_run {
-            return Ok(dry_run_response(&prepared, false));
+            return Ok(dry_run_response(route, prepared, false));
         }
         let outcome = if finished_deleting(route, &prepared) {
             state.store.delete(key.clone(), Some(current.revision)).await
@@ -293,7 +292,7 @@ pub async fn replace(
             state.store.update(key.clone(), prepared, Some(current.revision)).await
         };
         match outcome {
-            Ok(object) => return Ok(json_body(object.value.clone())),
+            Ok(object) => return Ok(json_body(route.def.codec.present_bytes(&object.value))),
             Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) if expected.is_none() => continue,
             Err(err) => return Err(ApiError::from_store(err, route.subject(&name))),
         }

@@ -41,6 +41,11 @@ impl FieldSelector {
         self.terms.iter().find(|t| t.field == field && !t.negated).map(|t| t.value.as_str())
     }
 
+    /// The same selector with every field renamed by `rename`.
+    pub fn map_fields(self, rename: impl Fn(&str) -> String) -> Self {
+        Self { terms: self.terms.into_iter().map(|t| FieldTerm { field: rename(&t.field), ..t }).collect() }
+    }
+
     /// Parses the query-string form.
     pub fn parse(text: &str) -> Result<Self, FieldSelectorError> {
         let mut terms = Vec::new();
