@@ -1,0 +1,181 @@
+//! `reddwarf-bench`: load generator for a running Reddwarf (or any Kubernetes API server),
+//! over HTTPS with an admin kubeconfig. It reports throughput and latency percentiles from
+//! an HDR histogram, and counts errors by status code.
+//!
+//! Workloads:
+//! - `create` (W1): N pod creates from C concurrent clients, as fast as the server
+//!   answers, or open-loop at a fixed total `--rate`.
+#![allow(clippy::disallowed_methods, reason = "a benchmark measures real elapsed time")]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use clap::{Parser, Subcommand};
+use hdrhistogram::Histogram;
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(name = "reddwarf-bench", about = "Load generator for the Reddwarf API")]
+struct Cli {
+    /// The admin kubeconfig of the server under test.
+    #[arg(long, env = "KUBECONFIG")]
+    kubeconfig: PathBuf,
+    #[command(subcommand)]
+    workload: Workload,
+}
+
+#[derive(Subcommand)]
+enum Workload {
+    /// W1: pod creates per second.
+    Create {
+        /// Concurrent clients (each waits for its answer before sending again).
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Pods to create in total.
+        #[arg(long, default_value_t = 10_000)]
+        count: u64,
+        /// Open-loop total arrival rate (pods/s); 0 means as fast as possible.
+        #[arg(long, default_value_t = 0.0)]
+        rate: f64,
+        /// The namespace to create them in (created if missing).
+        #[arg(long, default_value = "bench")]
+        namespace: String,
+    },
+}
+
+/// Server, CA and token from a kubeconfig.
+struct Target {
+    server: String,
+    client: reqwest::Client,
+}
+
+fn target(kubeconfig: &PathBuf, connections: usize) -> anyhow::Result<Target> {
+    let text = std::fs::read_to_string(kubeconfig).with_context(|| format!("reading {}", kubeconfig.display()))?;
+    let config: Value = serde_yaml::from_str(&text)?;
+    let server = config.pointer("/clusters/0/cluster/server").and_then(Value::as_str).context("no server")?.to_string();
+    let ca = config.pointer("/clusters/0/cluster/certificate-authority-data").and_then(Value::as_str).context("no CA")?;
+    let ca = base64::engine::general_purpose::STANDARD.decode(ca)?;
+    let token = config.pointer("/users/0/user/token").and_then(Value::as_str).context("no token")?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("authorization", format!("Bearer {token}").parse()?);
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&ca)?])
+        .default_headers(headers)
+        .pool_max_idle_per_host(connections)
+        .http1_only()
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    Ok(Target { server, client })
+}
+
+/// A pod about the size of a real one (~3 KB once defaulted).
+fn pod(name: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": "bench", "tier": "load"},
+            "annotations": {"bench.reddwarf.io/padding": "x".repeat(600)}},
+        "spec": {"containers": [{"name": "app", "image": "nginx:1.27",
+            "ports": [{"containerPort": 80}, {"containerPort": 443}],
+            "env": [{"name": "MODE", "value": "bench"}],
+            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}},
+            "livenessProbe": {"httpGet": {"path": "/healthz", "port": 80}}}]}
+    })
+}
+
+#[derive(Default)]
+struct Tally {
+    latency_us: Option<Histogram<u64>>,
+    errors: BTreeMap<String, u64>,
+}
+
+impl Tally {
+    fn histogram(&mut self) -> &mut Histogram<u64> {
+        self.latency_us.get_or_insert_with(|| Histogram::new_with_bounds(1, 120_000_000, 3).expect("valid bounds"))
+    }
+}
+
+async fn create(target: Arc<Target>, clients: usize, count: u64, rate: f64, namespace: String) -> anyhow::Result<()> {
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}});
+    let response = target.client.post(format!("{}/api/v1/namespaces", target.server)).json(&ns).send().await?;
+    if !(response.status().is_success() || response.status() == reqwest::StatusCode::CONFLICT) {
+        bail!("creating namespace {namespace}: {}", response.text().await?);
+    }
+    let run = format!("{:x}", std::process::id());
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let interval = (rate > 0.0).then(|| Duration::from_secs_f64(clients as f64 / rate));
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (target, next, namespace, run) = (target.clone(), next.clone(), namespace.clone(), run.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut tally = Tally::default();
+            let url = format!("{}/api/v1/namespaces/{namespace}/pods", target.server);
+            let mut due = Instant::now();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= count {
+                    break;
+                }
+                if let Some(interval) = interval {
+                    // Open loop: latency counts from when the request was due, not sent.
+                    tokio::time::sleep_until(due.into()).await;
+                } else {
+                    due = Instant::now();
+                }
+                let result = target.client.post(&url).json(&pod(&format!("b{run}-{n}"))).send().await;
+                let elapsed = due.elapsed().as_micros() as u64;
+                match result {
+                    Ok(r) if r.status() == reqwest::StatusCode::CREATED => {
+                        let _ = r.bytes().await;
+                        tally.histogram().record(elapsed.max(1)).ok();
+                    }
+                    Ok(r) => *tally.errors.entry(r.status().as_u16().to_string()).or_default() += 1,
+                    Err(e) => *tally.errors.entry(format!("transport: {e}")).or_default() += 1,
+                }
+                if let Some(interval) = interval {
+                    due += interval;
+                }
+            }
+            tally
+        }));
+    }
+    let mut total = Tally::default();
+    for task in tasks {
+        let tally = task.await?;
+        if let Some(h) = tally.latency_us {
+            total.histogram().add(h)?;
+        }
+        for (k, v) in tally.errors {
+            *total.errors.entry(k).or_default() += v;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let histogram = total.histogram().clone();
+    let ok = histogram.len();
+    let ms = |q: f64| histogram.value_at_quantile(q) as f64 / 1000.0;
+    let report = json!({
+        "workload": "W1 create", "clients": clients, "requested": count, "created": ok,
+        "seconds": elapsed, "pods_per_second": ok as f64 / elapsed,
+        "latency_ms": {"p50": ms(0.50), "p90": ms(0.90), "p99": ms(0.99), "max": histogram.max() as f64 / 1000.0},
+        "errors": total.errors,
+    });
+    println!("{report}");
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    match cli.workload {
+        Workload::Create { clients, count, rate, namespace } => {
+            let target = Arc::new(target(&cli.kubeconfig, clients)?);
+            create(target, clients, count, rate, namespace).await
+        }
+    }
+}
