@@ -155,6 +155,11 @@ fn apply_operation(doc: &mut Value, operation: &Map<String, Value>) -> Result<()
         ("test", Target::Element { exists: false, .. }) => {
             return Err(failed(format!("testing value {path} failed: test failed")));
         }
+        ("move" | "copy", Target::NoParent) => {
+            return Err(failed(format!(
+                "{kind} operation does not apply: doc is missing destination path: {path}: missing value"
+            )));
+        }
         _ => {}
     }
     let mut spec = json!({"op": kind, "path": path, "value": value});
@@ -273,6 +278,16 @@ mod tests {
                 "add past the end of a list",
                 r#"[{"op":"add","path":"/spec/containers/5","value":{}}]"#,
                 "error in add for path: '/spec/containers/5': Unable to access invalid index: 5: invalid index referenced",
+            ),
+            (
+                "a path that is not a JSON pointer",
+                r#"[{"op":"add","path":"metadata/labels/x","value":"1"}]"#,
+                "add operation does not apply: doc is missing path: \"metadata/labels/x\": missing value",
+            ),
+            (
+                "move to a path that is not a JSON pointer",
+                r#"[{"op":"move","from":"/metadata/name","path":"x"}]"#,
+                "move operation does not apply: doc is missing destination path: x: missing value",
             ),
             (
                 "remove a missing member",

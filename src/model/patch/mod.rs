@@ -81,7 +81,8 @@ pub enum PatchError {
     /// A merge-patch body that is not a JSON object.
     #[error("Invalid JSON Patch")]
     InvalidMergePatch,
-    /// A JSON patch with more operations than the apiserver accepts.
+    /// A JSON patch with more operations than the apiserver accepts (413; upstream's `Status`
+    /// message prefixes this text with `Request entity too large: `).
     #[error("The allowed maximum operations in a JSON patch is {max}, got {count}")]
     TooManyOperations {
         /// The limit (10000).

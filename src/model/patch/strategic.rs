@@ -8,8 +8,9 @@
 //!
 //! Where upstream's behaviour is accidental, this module picks the sane reading and says so:
 //! directives inside values that are new to the object are applied rather than stored,
-//! `$patch: merge` on a map is accepted as the default it names, and an unknown `$` key is an
-//! error rather than a field.
+//! `$patch: merge` on a map is accepted as the default it names, an unknown `$` key is an
+//! error rather than a field, and `$setElementOrder` on a list of objects without a merge key
+//! leaves the list as merged (upstream fails on it).
 //!
 //! [`schema`]: super::schema
 
@@ -60,18 +61,11 @@ fn classify(key: &str) -> Result<Key<'_>, PatchError> {
     if key == DIRECTIVE || key == RETAIN_KEYS {
         return Ok(Key::Handled);
     }
-    let (prefix, field) = key.split_once('/').unwrap_or((key, ""));
-    if key.starts_with(SET_ELEMENT_ORDER) {
-        return match (prefix == SET_ELEMENT_ORDER, key.contains('/')) {
-            (true, true) => Ok(Key::Order(field)),
-            _ => Err(PatchError::BadSetElementOrderFormat),
-        };
+    if let Some(rest) = key.strip_prefix(SET_ELEMENT_ORDER) {
+        return rest.strip_prefix('/').map(Key::Order).ok_or(PatchError::BadSetElementOrderFormat);
     }
-    if key.starts_with(DELETE_FROM_PRIMITIVE_LIST) {
-        return match (prefix == DELETE_FROM_PRIMITIVE_LIST, key.contains('/')) {
-            (true, true) => Ok(Key::Delete(field)),
-            _ => Err(PatchError::BadPrimitiveListFormat),
-        };
+    if let Some(rest) = key.strip_prefix(DELETE_FROM_PRIMITIVE_LIST) {
+        return rest.strip_prefix('/').map(Key::Delete).ok_or(PatchError::BadPrimitiveListFormat);
     }
     Err(PatchError::UnknownDirective(key.to_string()))
 }
@@ -660,6 +654,11 @@ mod tests {
                 ("/spec/containers/0/image", Some(json!("nginx:1.28"))),
             ],
         );
+        let mut with_sidecar = edited(
+            nginx_pod(),
+            &[("/spec/containers/0/env", Some(json!([{"name": "A", "value": "1"}, {"name": "B", "value": "2"}])))],
+        );
+        with_sidecar["spec"]["containers"].as_array_mut().unwrap().push(json!({"name": "sidecar", "image": "busybox"}));
         let restarted_template = json!({
             "apiVersion": "v1",
             "kind": "PodTemplate",
@@ -791,6 +790,25 @@ mod tests {
                 original: nginx_pod(),
                 patch: json!({"metadata": {"labels": {"app": null}}}),
                 expected: edited(nginx_pod(), &[("/metadata/labels", Some(json!({})))]),
+            },
+            Case {
+                name: "apply: a container and an env var removed from the manifest",
+                schema: &POD,
+                original: with_sidecar.clone(),
+                patch: json!({"spec": {
+                    "$setElementOrder/containers": [{"name": "nginx"}],
+                    "containers": [
+                        {"$setElementOrder/env": [{"name": "B"}], "env": [{"$patch": "delete", "name": "A"}], "name": "nginx"},
+                        {"$patch": "delete", "name": "sidecar"}
+                    ]
+                }}),
+                expected: edited(
+                    with_sidecar,
+                    &[
+                        ("/spec/containers/1", None),
+                        ("/spec/containers/0/env", Some(json!([{"name": "B", "value": "2"}]))),
+                    ],
+                ),
             },
         ]);
     }
