@@ -8,6 +8,7 @@ pub mod defaults;
 pub mod fields;
 pub mod labels;
 pub mod names;
+pub mod patch;
 pub mod quantity;
 pub mod rules;
 pub mod validation;
