@@ -58,7 +58,8 @@ fn target(kubeconfig: &PathBuf, connections: usize) -> anyhow::Result<Target> {
     let text = std::fs::read_to_string(kubeconfig).with_context(|| format!("reading {}", kubeconfig.display()))?;
     let config: Value = serde_yaml::from_str(&text)?;
     let server = config.pointer("/clusters/0/cluster/server").and_then(Value::as_str).context("no server")?.to_string();
-    let ca = config.pointer("/clusters/0/cluster/certificate-authority-data").and_then(Value::as_str).context("no CA")?;
+    let ca =
+        config.pointer("/clusters/0/cluster/certificate-authority-data").and_then(Value::as_str).context("no CA")?;
     let ca = base64::engine::general_purpose::STANDARD.decode(ca)?;
     let token = config.pointer("/users/0/user/token").and_then(Value::as_str).context("no token")?;
     let mut headers = reqwest::header::HeaderMap::new();
@@ -121,7 +122,7 @@ async fn create(target: Arc<Target>, clients: usize, count: u64, rate: f64, name
                 if n >= count {
                     break;
                 }
-                if let Some(interval) = interval {
+                if interval.is_some() {
                     // Open loop: latency counts from when the request was due, not sent.
                     tokio::time::sleep_until(due.into()).await;
                 } else {
