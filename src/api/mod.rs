@@ -19,6 +19,7 @@ pub mod table;
 pub mod tls;
 
 mod delete;
+mod patch;
 mod read;
 mod watch;
 mod write;
@@ -101,6 +102,10 @@ pub async fn resource(
         }
         ("PUT", true, Some("finalize")) => {
             write::replace(&req, payload, &state, &route, &params, write::Part::Finalize).await
+        }
+        ("PATCH", true, None) => patch::patch(&req, payload, &state, &route, &params, write::Part::Main).await,
+        ("PATCH", true, Some("status")) => {
+            patch::patch(&req, payload, &state, &route, &params, write::Part::Status).await
         }
         ("POST", true, Some("binding")) => write::bind(&req, payload, &state, &route, &params).await,
         ("DELETE", true, None) => delete::delete(&req, payload, &state, &route, &params).await,

@@ -156,6 +156,17 @@ impl ApiError {
         )
     }
 
+    /// 415 for a PATCH whose Content-Type is not a patch format.
+    pub fn unsupported_patch_type(content_type: &str) -> Self {
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {content_type:?})"
+            ),
+        )
+    }
+
     /// 422 Invalid, listing every cause.
     pub fn invalid(subject: Subject<'_>, causes: Vec<FieldError>) -> Self {
         let list = causes.iter().map(FieldError::summary).collect::<Vec<_>>();
@@ -195,6 +206,17 @@ impl ApiError {
         });
         err.details.retry_after_seconds = Some(1);
         err
+    }
+
+    /// Maps a patch that could not be applied to its API error.
+    pub fn from_patch(err: crate::model::patch::PatchError) -> Self {
+        let message = err.to_string();
+        match err.http_status() {
+            413 => Self::new(413, "RequestEntityTooLarge", format!("Request entity too large: {message}")),
+            415 => Self::new(415, "UnsupportedMediaType", message),
+            422 => Self::new(422, "Invalid", message),
+            _ => Self::bad_request(message),
+        }
     }
 
     /// Maps a store error about `subject` to its API error.

@@ -194,7 +194,99 @@ pub fn watch(req: &HttpRequest, state: &ApiState, route: &Route, params: &Params
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{Selection, Store};
     use serde_json::Value;
+
+    fn pod(name: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"}})
+    }
+
+    fn stream(
+        store: &Store,
+        from: WatchFrom,
+        bookmarks: bool,
+        timeout: Duration,
+    ) -> (Stream, tokio::sync::watch::Sender<bool>) {
+        let route = crate::api::path::parse("/api/v1/namespaces/default/pods").unwrap();
+        let watch = store.watch(Selection::prefix(route.def.prefix(Some("default"))), from).unwrap();
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let now = Instant::now();
+        let interval = Duration::from_secs(10);
+        let s = Stream {
+            watch,
+            route,
+            format: Format::Object,
+            clock: Clock::tokio_anchored(),
+            columns_sent: false,
+            bookmarks,
+            bookmark_interval: interval,
+            next_bookmark: now + interval,
+            deadline: now + timeout,
+            initial_events_end: false,
+            shutdown,
+            finished: false,
+        };
+        (s, stop)
+    }
+
+    fn parse(chunk: Option<Bytes>) -> Value {
+        serde_json::from_slice(&chunk.expect("a chunk")).unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bookmarks_carry_progress_and_the_deadline_ends_the_stream() {
+        let store = Store::in_memory();
+        store.create("/registry/pods/default/a", pod("a")).await.unwrap();
+        let started = Instant::now();
+        let (mut s, _stop) = stream(&store, WatchFrom::Now, true, Duration::from_secs(35));
+        assert_eq!(parse(s.next_chunk().await)["type"], "ADDED");
+        // Nothing happens: a bookmark every 10 (virtual) seconds, at the current revision.
+        let bookmark = parse(s.next_chunk().await);
+        assert_eq!(bookmark["type"], "BOOKMARK");
+        assert_eq!(bookmark["object"]["metadata"]["resourceVersion"], "1");
+        assert_eq!(bookmark["object"]["kind"], "Pod");
+        assert_eq!(started.elapsed(), Duration::from_secs(10));
+        store.create("/registry/pods/default/b", pod("b")).await.unwrap();
+        store.create("/registry/pods/other/c", pod("c")).await.unwrap();
+        assert_eq!(parse(s.next_chunk().await)["object"]["metadata"]["name"], "b");
+        // The next bookmark counts the unselected write too.
+        let bookmark = parse(s.next_chunk().await);
+        assert_eq!(bookmark["object"]["metadata"]["resourceVersion"], "3");
+        // ...and the stream ends at its deadline.
+        while let Some(chunk) = s.next_chunk().await {
+            assert_eq!(parse(Some(chunk))["type"], "BOOKMARK");
+        }
+        assert_eq!(started.elapsed(), Duration::from_secs(35));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_bookmarks_unless_asked_and_shutdown_ends_the_stream() {
+        let store = Store::in_memory();
+        let (mut s, stop) = stream(&store, WatchFrom::Now, false, Duration::from_secs(3600));
+        let waiter = tokio::spawn(async move { s.next_chunk().await });
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        assert!(!waiter.is_finished(), "no bookmarks without allowWatchBookmarks");
+        stop.send(true).unwrap();
+        assert!(waiter.await.unwrap().is_none(), "shutdown ends the watch");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lagging_watcher_gets_410_and_ends() {
+        let store = crate::store::Store::open(
+            Box::new(crate::store::memory::MemoryBackend::default()),
+            std::sync::Arc::new(crate::store::LabelsOnly),
+            crate::store::StoreConfig { watcher_buffer: 4, ..Default::default() },
+        )
+        .unwrap();
+        let (mut s, _stop) = stream(&store, WatchFrom::Now, false, Duration::from_secs(60));
+        for i in 0..20 {
+            store.create(format!("/registry/pods/default/p{i}"), pod(&format!("p{i}"))).await.unwrap();
+        }
+        let error = parse(s.next_chunk().await);
+        assert_eq!(error["type"], "ERROR");
+        assert_eq!(error["object"]["code"], 410);
+        assert!(s.next_chunk().await.is_none());
+    }
 
     #[test]
     fn lines() {

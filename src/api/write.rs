@@ -35,7 +35,7 @@ fn str_at<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
 }
 
 /// Checks (and fills in) `apiVersion` and `kind` against the URL.
-fn check_type_meta(route: &Route, value: &mut Value, expected_kind: &str) -> Result<(), ApiError> {
+pub(crate) fn check_type_meta(route: &Route, value: &mut Value, expected_kind: &str) -> Result<(), ApiError> {
     let want_version = route.def.api_version();
     let got_version = str_at(value, "/apiVersion").map(str::to_string);
     let got_kind = str_at(value, "/kind").map(str::to_string);
@@ -59,8 +59,20 @@ fn check_type_meta(route: &Route, value: &mut Value, expected_kind: &str) -> Res
     Ok(())
 }
 
+/// Checks `metadata.name` in the body against the URL.
+pub(crate) fn check_name(route: &Route, value: &Value) -> Result<(), ApiError> {
+    let name = route.name.as_deref().unwrap_or("");
+    let body_name = str_at(value, "/metadata/name").unwrap_or("");
+    if body_name != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    Ok(())
+}
+
 /// Checks `metadata.namespace` in the body against the URL.
-fn check_namespace(route: &Route, value: &Value) -> Result<(), ApiError> {
+pub(crate) fn check_namespace(route: &Route, value: &Value) -> Result<(), ApiError> {
     if let (Some(url), Some(body)) = (route.namespace.as_deref(), str_at(value, "/metadata/namespace"))
         && url != body
     {
@@ -71,7 +83,7 @@ fn check_namespace(route: &Route, value: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn body_object(
+pub(crate) async fn body_object(
     req: &HttpRequest,
     payload: web::Payload,
     state: &ApiState,
@@ -249,13 +261,8 @@ pub async fn replace(
     let mut body = body_object(req, payload, state, route.def.kind).await?;
     check_type_meta(route, &mut body, route.def.kind)?;
     check_namespace(route, &body)?;
+    check_name(route, &body)?;
     let name = route.name.clone().unwrap_or_default();
-    let body_name = str_at(&body, "/metadata/name").unwrap_or("");
-    if body_name != name {
-        return Err(ApiError::bad_request(format!(
-            "the name of the object ({body_name}) does not match the name on the URL ({name})"
-        )));
-    }
     let expected = body_revision(&body)?;
     if expected.is_none() && part == Part::Main && !route.def.unconditional_update {
         return Err(ApiError::invalid(
@@ -263,24 +270,40 @@ pub async fn replace(
             vec![FieldError::invalid("metadata.resourceVersion", &json!("0x0"), "must be specified for an update")],
         ));
     }
+    if route.def.create_on_update && part == Part::Main && state.store.get(&route.key()).is_none() {
+        if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("resourceVersion");
+        }
+        return create_object(state, route, body, dry_run).await;
+    }
+    update_object(state, route, part, expected, dry_run, |_| Ok(body.clone())).await
+}
+
+/// The read-modify-write every update shares (PUT and PATCH): read the stored object, ask
+/// `desired` for the new state (given the current one as clients see it), keep the parts
+/// this write may not touch, run the kind's codec, and commit with a revision
+/// precondition. A lost race is retried from the fresh object unless the client named the
+/// revision it expected (`expected`), which then stands as a 409.
+pub(crate) async fn update_object(
+    state: &ApiState,
+    route: &Route,
+    part: Part,
+    expected: Option<Revision>,
+    dry_run: bool,
+    desired: impl Fn(&Value) -> Result<Value, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let name = route.name.clone().unwrap_or_default();
     let key = route.key();
     loop {
-        let Some(current) = state.store.get(&key) else {
-            if route.def.create_on_update && part == Part::Main {
-                if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
-                    meta.remove("resourceVersion");
-                }
-                return create_object(state, route, body, dry_run).await;
-            }
-            return Err(ApiError::not_found(route.subject(&name)));
-        };
+        let current = state.store.get(&key).ok_or_else(|| ApiError::not_found(route.subject(&name)))?;
         if expected.is_some_and(|rv| rv != current.revision) {
             return Err(ApiError::conflict(route.subject(&name)));
         }
-        let current_value = current.json();
-        let merged = merge_part(route, part, body.clone(), &current_value);
-        let prepared = route.def.codec.update(route.def, merged, &current_value)?;
-        if unchanged(&prepared, &current_value) {
+        let stored = current.json();
+        let presented = route.def.codec.present(stored.clone());
+        let merged = merge_part(route, part, desired(&presented)?, &presented);
+        let prepared = route.def.codec.update(route.def, merged, &stored)?;
+        if unchanged(&prepared, &stored) {
             return Ok(json_body(route.def.codec.present_bytes(&current.value)));
         }
         if dry_run {
@@ -293,7 +316,7 @@ pub async fn replace(
         };
         match outcome {
             Ok(object) => return Ok(json_body(route.def.codec.present_bytes(&object.value))),
-            Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) if expected.is_none() => continue,
+            Err(StoreError::Conflict { .. }) if expected.is_none() => continue,
             Err(err) => return Err(ApiError::from_store(err, route.subject(&name))),
         }
     }
