@@ -527,3 +527,148 @@ async fn events_are_one_store_in_two_versions() {
     assert_status(&invalid, 422, "Invalid");
     assert_eq!(invalid.1["message"], "Event \"web.2\" is invalid: eventTime: Required value");
 }
+
+#[tokio::test]
+async fn unknown_fields_follow_field_validation() {
+    let server = Server::start();
+    let client = server.client();
+    let mut pod = pod_json("strict");
+    pod["spec"]["bogus"] = json!(1);
+    pod["spec"]["containers"][0]["imagePolicy"] = json!("x");
+    let strict = send(client.post(server.at(&format!("{PODS}?fieldValidation=Strict"))).json(&pod)).await;
+    assert_status(&strict, 400, "BadRequest");
+    assert_eq!(
+        strict.1["message"],
+        "strict decoding error: unknown field \"spec.bogus\", unknown field \"spec.containers[0].imagePolicy\""
+    );
+    assert_status(&send(client.get(server.at(&format!("{PODS}/strict")))).await, 404, "NotFound");
+
+    let warned = client.post(server.at(PODS)).json(&pod).send().await.unwrap();
+    assert_eq!(warned.status(), StatusCode::CREATED);
+    let warnings: Vec<_> =
+        warned.headers().get_all("warning").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    assert_eq!(
+        warnings,
+        [
+            "299 - \"unknown field \\\"spec.bogus\\\"\"",
+            "299 - \"unknown field \\\"spec.containers[0].imagePolicy\\\"\""
+        ]
+    );
+    let stored: Value = warned.json().await.unwrap();
+    assert!(stored["spec"].get("bogus").is_none(), "unknown fields are dropped");
+
+    pod["metadata"]["name"] = json!("ignored");
+    let ignored = client.post(server.at(&format!("{PODS}?fieldValidation=Ignore"))).json(&pod).send().await.unwrap();
+    assert_eq!(ignored.status(), StatusCode::CREATED);
+    assert!(ignored.headers().get("warning").is_none());
+    assert_status(
+        &send(client.post(server.at(&format!("{PODS}?fieldValidation=Loose"))).json(&pod)).await,
+        400,
+        "BadRequest",
+    );
+
+    let patch = client
+        .patch(server.at(&format!("{PODS}/ignored?fieldValidation=Strict")))
+        .header("content-type", "application/merge-patch+json")
+        .body(r#"{"spec":{"nonsense":true}}"#);
+    assert_status(&send(patch).await, 400, "BadRequest");
+}
+
+#[tokio::test]
+async fn dry_run_validates_and_answers_but_stores_nothing() {
+    let server = Server::start();
+    let client = server.client();
+    let before = revision(&server, &client).await;
+    let (status, dry) = send(client.post(server.at(&format!("{PODS}?dryRun=All"))).json(&pod_json("dry"))).await;
+    assert_eq!(status, StatusCode::CREATED, "{dry}");
+    assert_eq!(dry["metadata"]["name"], "dry");
+    assert_eq!(dry["status"]["phase"], "Pending");
+    assert_status(&send(client.get(server.at(&format!("{PODS}/dry")))).await, 404, "NotFound");
+    let mut invalid = pod_json("dry");
+    invalid["spec"]["containers"] = json!([]);
+    assert_status(&send(client.post(server.at(&format!("{PODS}?dryRun=All"))).json(&invalid)).await, 422, "Invalid");
+    assert_eq!(revision(&server, &client).await, before);
+
+    send(client.post(server.at(PODS)).json(&pod_json("real"))).await;
+    let after_create = revision(&server, &client).await;
+    let patch = client
+        .patch(server.at(&format!("{PODS}/real?dryRun=All")))
+        .header("content-type", "application/strategic-merge-patch+json")
+        .body(r#"{"metadata":{"labels":{"dry":"yes"}}}"#);
+    let (status, patched) = send(patch).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(patched["metadata"]["labels"]["dry"], "yes");
+    let (status, _) = send(client.delete(server.at(&format!("{PODS}/real?dryRun=All")))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, real) = send(client.get(server.at(&format!("{PODS}/real")))).await;
+    assert!(real["metadata"]["labels"].get("dry").is_none());
+    assert_eq!(revision(&server, &client).await, after_create);
+}
+
+#[tokio::test]
+async fn patches_of_every_type_and_their_errors() {
+    let server = Server::start();
+    let client = server.client();
+    let (_, created) = send(client.post(server.at(PODS)).json(&pod_json("p"))).await;
+    let url = server.at(&format!("{PODS}/p"));
+    let patch = |content_type: &str, body: &str| {
+        client.patch(&url).header("content-type", content_type.to_string()).body(body.to_string())
+    };
+    let (status, strategic) = send(patch(
+        "application/strategic-merge-patch+json",
+        r#"{"spec":{"$setElementOrder/containers":[{"name":"nginx"}],"containers":[{"name":"nginx","image":"nginx:1.28","ports":null}]}}"#,
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{strategic}");
+    assert_eq!(strategic["spec"]["containers"][0]["image"], "nginx:1.28");
+    assert!(strategic["spec"]["containers"][0].get("ports").is_none(), "the port was removed");
+    assert_eq!(strategic["metadata"]["generation"], 2, "a spec change bumps the generation");
+    let (_, merged) =
+        send(patch("application/merge-patch+json", r#"{"metadata":{"labels":{"app":null,"m":"1"}}}"#)).await;
+    assert_eq!(merged["metadata"]["labels"], json!({"m": "1"}));
+    let (_, json_patched) = send(patch(
+        "application/json-patch+json",
+        r#"[{"op":"add","path":"/metadata/annotations","value":{"a":"b"}}]"#,
+    ))
+    .await;
+    assert_eq!(json_patched["metadata"]["annotations"]["a"], "b");
+    let (status, status_patched) = send(
+        client
+            .patch(format!("{url}/status"))
+            .header("content-type", "application/merge-patch+json")
+            .body(r#"{"status":{"phase":"Running"},"spec":{"activeDeadlineSeconds":5}}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status_patched["status"]["phase"], "Running");
+    assert!(status_patched["spec"].get("activeDeadlineSeconds").is_none());
+
+    let (_, before) = send(client.get(&url)).await;
+    assert_status(&send(patch("application/json-patch+json", "not json")).await, 400, "BadRequest");
+    assert_status(&send(patch("application/merge-patch+json", "[1]")).await, 400, "BadRequest");
+    assert_status(
+        &send(patch("application/json-patch+json", r#"[{"op":"remove","path":"/nope"}]"#)).await,
+        422,
+        "Invalid",
+    );
+    assert_status(&send(patch("application/json", "{}")).await, 415, "UnsupportedMediaType");
+    assert_status(
+        &send(patch("application/merge-patch+json", r#"{"metadata":{"name":"renamed"}}"#)).await,
+        400,
+        "BadRequest",
+    );
+    assert_status(
+        &send(patch("application/merge-patch+json", r#"{"metadata":{"resourceVersion":"1"}}"#)).await,
+        409,
+        "Conflict",
+    );
+    assert_status(&send(patch("application/merge-patch+json", r#"{"spec":{"nodeName":"n1"}}"#)).await, 422, "Invalid");
+    let missing = client
+        .patch(server.at(&format!("{PODS}/nope")))
+        .header("content-type", "application/merge-patch+json")
+        .body("{}");
+    assert_status(&send(missing).await, 404, "NotFound");
+    let (_, after) = send(client.get(&url)).await;
+    assert_eq!(before, after, "failed patches change nothing");
+    assert_ne!(created["metadata"]["resourceVersion"], after["metadata"]["resourceVersion"]);
+}

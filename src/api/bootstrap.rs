@@ -21,7 +21,7 @@ pub async fn ensure_system_namespaces(store: &Store, clock: &Clock) -> Result<()
         }
         let meta = ServerMeta { uid: uuid::Uuid::new_v4().to_string(), created: clock.now(), namespace: None };
         let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
-        let object = def.codec.create(def, body, &meta).map_err(|e| StoreError::Invalid(e.message))?;
+        let object = def.codec.create(def, body, &meta).map_err(|e| StoreError::Invalid(e.message))?.object;
         match store.create(key, object).await {
             Ok(_) | Err(StoreError::AlreadyExists { .. }) => {}
             Err(err) => return Err(err),

@@ -29,13 +29,23 @@ pub struct ServerMeta {
     pub namespace: Option<String>,
 }
 
+/// An object ready to store, and the fields of the request that its type does not have
+/// (dropped, as upstream; `fieldValidation` decides whether that is an error).
+#[derive(Debug)]
+pub struct Prepared {
+    /// The object to store.
+    pub object: Value,
+    /// Paths of unknown fields in the request, such as `spec.containers[0].bogus`.
+    pub unknown_fields: Vec<String>,
+}
+
 /// Decoding, defaulting and validation for one kind, with the kind erased.
 pub trait Codec: Send + Sync {
     /// Turns a create body into the object to store.
-    fn create(&self, def: &ResourceDef, body: Value, meta: &ServerMeta) -> Result<Value, ApiError>;
+    fn create(&self, def: &ResourceDef, body: Value, meta: &ServerMeta) -> Result<Prepared, ApiError>;
 
     /// Turns a changed object into the object to store, given the stored `current` one.
-    fn update(&self, def: &ResourceDef, new: Value, current: &Value) -> Result<Value, ApiError>;
+    fn update(&self, def: &ResourceDef, new: Value, current: &Value) -> Result<Prepared, ApiError>;
 
     /// Decodes and re-encodes without rules: what a typed client would read back.
     fn normalize(&self, def: &ResourceDef, value: Value) -> Result<Value, ApiError>;
@@ -68,6 +78,37 @@ fn decode<K: ObjectRules>(def: &ResourceDef, value: Value) -> Result<K, ApiError
     decode_as(def, value)
 }
 
+/// Renders a serde_ignored path the way upstream names fields (`spec.containers[0].x`).
+fn field_path(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", field_path(parent)),
+        Path::Map { parent, key } => {
+            let parent = field_path(parent);
+            if parent.is_empty() { key.clone() } else { format!("{parent}.{key}") }
+        }
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => field_path(parent),
+    }
+}
+
+/// Decodes like [`decode_as`], collecting the paths of fields the type does not have.
+fn decode_tracking<T: serde::de::DeserializeOwned>(
+    def: &ResourceDef,
+    value: Value,
+) -> Result<(T, Vec<String>), ApiError> {
+    let mut unknown = Vec::new();
+    let decoded =
+        serde_ignored::deserialize(value, |path| unknown.push(field_path(&path))).map_err(|e: serde_json::Error| {
+            ApiError::bad_request(format!(
+                "{kind} in version \"{version}\" cannot be handled as a {kind}: {e}",
+                kind = def.kind,
+                version = def.version
+            ))
+        })?;
+    Ok((decoded, unknown))
+}
+
 fn encode<K: ObjectRules>(object: &K) -> Result<Value, ApiError> {
     serde_json::to_value(object).map_err(ApiError::internal)
 }
@@ -83,8 +124,8 @@ fn check<K: ObjectRules>(def: &ResourceDef, object: &K, old: Option<&K>) -> Resu
 }
 
 impl<K: ObjectRules> Codec for Typed<K> {
-    fn create(&self, def: &ResourceDef, body: Value, server: &ServerMeta) -> Result<Value, ApiError> {
-        let mut object: K = decode(def, body)?;
+    fn create(&self, def: &ResourceDef, body: Value, server: &ServerMeta) -> Result<Prepared, ApiError> {
+        let (mut object, unknown_fields): (K, _) = decode_tracking(def, body)?;
         let meta = object.metadata_mut();
         meta.uid = Some(server.uid.clone());
         meta.creation_timestamp = Some(Time(server.created));
@@ -96,12 +137,12 @@ impl<K: ObjectRules> Codec for Typed<K> {
         meta.generation = K::TRACKS_GENERATION.then_some(1);
         object.apply_defaults(true);
         check(def, &object, None)?;
-        encode(&object)
+        Ok(Prepared { object: encode(&object)?, unknown_fields })
     }
 
-    fn update(&self, def: &ResourceDef, new: Value, current: &Value) -> Result<Value, ApiError> {
+    fn update(&self, def: &ResourceDef, new: Value, current: &Value) -> Result<Prepared, ApiError> {
         let spec_changed = new.get("spec") != current.get("spec");
-        let mut object: K = decode(def, new)?;
+        let (mut object, unknown_fields): (K, _) = decode_tracking(def, new)?;
         let old: K = decode(def, current.clone())?;
         let (old_meta, meta) = (old.metadata(), object.metadata_mut());
         if meta.uid.as_deref().is_some_and(|u| !u.is_empty()) && meta.uid != old_meta.uid {
@@ -141,7 +182,7 @@ impl<K: ObjectRules> Codec for Typed<K> {
         }
         object.apply_defaults(false);
         check(def, &object, Some(&old))?;
-        encode(&object)
+        Ok(Prepared { object: encode(&object)?, unknown_fields })
     }
 
     fn normalize(&self, def: &ResourceDef, value: Value) -> Result<Value, ApiError> {
@@ -159,8 +200,8 @@ const CORE_EVENTS: Typed<CoreEvent> = Typed(PhantomData);
 impl EventsV1 {
     /// Decodes the body as an events.k8s.io/v1 Event and applies the rules that version
     /// adds: an event time and a reporting controller are required.
-    fn check_v1(def: &ResourceDef, value: &Value) -> Result<(), ApiError> {
-        let event: EventV1 = decode_as(def, value.clone())?;
+    fn check_v1(def: &ResourceDef, value: &Value) -> Result<Vec<String>, ApiError> {
+        let (event, unknown): (EventV1, _) = decode_tracking(def, value.clone())?;
         let mut errors = Vec::new();
         if event.event_time.is_none() {
             errors.push(FieldError::required("eventTime", ""));
@@ -169,7 +210,7 @@ impl EventsV1 {
             errors.push(FieldError::required("reportingController", ""));
         }
         if errors.is_empty() {
-            return Ok(());
+            return Ok(unknown);
         }
         let name = event.metadata.name.unwrap_or_default();
         Err(ApiError::invalid(subject(def, &name), errors))
@@ -187,14 +228,16 @@ fn decode_as<T: serde::de::DeserializeOwned>(def: &ResourceDef, value: Value) ->
 }
 
 impl Codec for EventsV1 {
-    fn create(&self, def: &ResourceDef, body: Value, meta: &ServerMeta) -> Result<Value, ApiError> {
-        Self::check_v1(def, &body)?;
-        CORE_EVENTS.create(def, event_v1_to_core(&body), meta)
+    fn create(&self, def: &ResourceDef, body: Value, meta: &ServerMeta) -> Result<Prepared, ApiError> {
+        let unknown_fields = Self::check_v1(def, &body)?;
+        let core = CORE_EVENTS.create(def, event_v1_to_core(&body), meta)?;
+        Ok(Prepared { object: core.object, unknown_fields })
     }
 
-    fn update(&self, def: &ResourceDef, new: Value, current: &Value) -> Result<Value, ApiError> {
-        Self::check_v1(def, &new)?;
-        CORE_EVENTS.update(def, event_v1_to_core(&new), current)
+    fn update(&self, def: &ResourceDef, new: Value, current: &Value) -> Result<Prepared, ApiError> {
+        let unknown_fields = Self::check_v1(def, &new)?;
+        let core = CORE_EVENTS.update(def, event_v1_to_core(&new), current)?;
+        Ok(Prepared { object: core.object, unknown_fields })
     }
 
     fn normalize(&self, def: &ResourceDef, value: Value) -> Result<Value, ApiError> {

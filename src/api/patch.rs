@@ -10,7 +10,7 @@ use crate::api::ApiState;
 use crate::api::path::Route;
 use crate::api::request::{Params, read_body};
 use crate::api::status::ApiError;
-use crate::api::write::{Part, check_name, check_namespace, check_type_meta, update_object};
+use crate::api::write::{FieldValidation, Part, check_name, check_namespace, check_type_meta, update_object};
 use crate::model::patch::{PatchKind, apply_patch, schema_for};
 
 /// The longest field manager name upstream accepts.
@@ -36,6 +36,7 @@ pub async fn patch(
 ) -> Result<HttpResponse, ApiError> {
     let kind = patch_kind(req)?;
     let dry_run = params.dry_run()?;
+    let validation = FieldValidation::from_params(params)?;
     if params.get("fieldManager").is_some_and(|m| m.len() > MAX_FIELD_MANAGER) {
         return Err(ApiError::bad_request(format!(
             "fieldManager: Too long: must have at most {MAX_FIELD_MANAGER} bytes"
@@ -56,5 +57,5 @@ pub async fn patch(
         check_namespace(route, &patched)?;
         Ok(patched)
     };
-    update_object(state, route, part, None, dry_run, desired).await
+    update_object(state, route, part, None, dry_run, validation, desired).await
 }

@@ -19,6 +19,54 @@ use crate::model::names::generate_name;
 use crate::model::validation::FieldError;
 use crate::store::{Object, Revision, StoreError};
 
+/// What `fieldValidation` asks of fields the type does not have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldValidation {
+    /// Drop them silently.
+    Ignore,
+    /// Drop them, and say so in `Warning` headers (the default since Kubernetes 1.23).
+    Warn,
+    /// Refuse the request with 400.
+    Strict,
+}
+
+impl FieldValidation {
+    /// The directive a request carries.
+    pub fn from_params(params: &Params) -> Result<Self, ApiError> {
+        match params.non_empty("fieldValidation") {
+            None | Some("Warn") => Ok(Self::Warn),
+            Some("Strict") => Ok(Self::Strict),
+            Some("Ignore") => Ok(Self::Ignore),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "fieldValidation: Unsupported value: {other:?}: supported values: \"Ignore\", \"Strict\", \"Warn\""
+            ))),
+        }
+    }
+
+    /// The warnings to send for `unknown` fields, or the error that refuses them.
+    pub fn judge(self, unknown: &[String]) -> Result<Vec<String>, ApiError> {
+        if unknown.is_empty() || self == Self::Ignore {
+            return Ok(Vec::new());
+        }
+        let listed: Vec<String> = unknown.iter().map(|f| format!("unknown field {f:?}")).collect();
+        match self {
+            Self::Strict => Err(ApiError::bad_request(format!("strict decoding error: {}", listed.join(", ")))),
+            _ => Ok(listed),
+        }
+    }
+}
+
+/// Adds one `Warning` header per message (RFC 7234 code 299, as upstream).
+pub(crate) fn with_warnings(mut response: HttpResponse, warnings: &[String]) -> HttpResponse {
+    for warning in warnings {
+        let value = format!("299 - {}", Value::from(warning.as_str()));
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&value) {
+            response.headers_mut().append(actix_web::http::header::WARNING, value);
+        }
+    }
+    response
+}
+
 /// Which part of an object a PUT replaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part {
@@ -142,8 +190,9 @@ pub async fn create(
         return Err(ApiError::method_not_allowed("POST", req.path()));
     }
     let dry_run = params.dry_run()?;
+    let validation = FieldValidation::from_params(params)?;
     let value = body_object(req, payload, state, route.def.kind).await?;
-    create_object(state, route, value, dry_run).await
+    create_object(state, route, value, dry_run, validation).await
 }
 
 /// Creates `value` in `route`'s collection (also PUT on a missing object where allowed).
@@ -152,6 +201,7 @@ async fn create_object(
     route: &Route,
     mut value: Value,
     dry_run: bool,
+    validation: FieldValidation,
 ) -> Result<HttpResponse, ApiError> {
     check_type_meta(route, &mut value, route.def.kind)?;
     check_namespace(route, &value)?;
@@ -173,12 +223,14 @@ async fn create_object(
         namespace: route.namespace.clone().filter(|_| route.def.namespaced),
     };
     let prepared = route.def.codec.create(route.def, value, &server)?;
+    let warnings = validation.judge(&prepared.unknown_fields)?;
     if dry_run {
-        return Ok(dry_run_response(route, prepared, true));
+        return Ok(with_warnings(dry_run_response(route, prepared.object, true), &warnings));
     }
     let key = route.def.key(route.namespace.as_deref(), &name);
-    let object = state.store.create(key, prepared).await.map_err(|e| ApiError::from_store(e, route.subject(&name)))?;
-    Ok(created(route, &object))
+    let object =
+        state.store.create(key, prepared.object).await.map_err(|e| ApiError::from_store(e, route.subject(&name)))?;
+    Ok(with_warnings(created(route, &object), &warnings))
 }
 
 /// The revision a write must find, from the body's `metadata.resourceVersion`.
@@ -258,6 +310,7 @@ pub async fn replace(
     part: Part,
 ) -> Result<HttpResponse, ApiError> {
     let dry_run = params.dry_run()?;
+    let validation = FieldValidation::from_params(params)?;
     let mut body = body_object(req, payload, state, route.def.kind).await?;
     check_type_meta(route, &mut body, route.def.kind)?;
     check_namespace(route, &body)?;
@@ -274,9 +327,9 @@ pub async fn replace(
         if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("resourceVersion");
         }
-        return create_object(state, route, body, dry_run).await;
+        return create_object(state, route, body, dry_run, validation).await;
     }
-    update_object(state, route, part, expected, dry_run, |_| Ok(body.clone())).await
+    update_object(state, route, part, expected, dry_run, validation, |_| Ok(body.clone())).await
 }
 
 /// The read-modify-write every update shares (PUT and PATCH): read the stored object, ask
@@ -290,6 +343,7 @@ pub(crate) async fn update_object(
     part: Part,
     expected: Option<Revision>,
     dry_run: bool,
+    validation: FieldValidation,
     desired: impl Fn(&Value) -> Result<Value, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let name = route.name.clone().unwrap_or_default();
@@ -303,11 +357,13 @@ pub(crate) async fn update_object(
         let presented = route.def.codec.present(stored.clone());
         let merged = merge_part(route, part, desired(&presented)?, &presented);
         let prepared = route.def.codec.update(route.def, merged, &stored)?;
+        let warnings = validation.judge(&prepared.unknown_fields)?;
+        let prepared = prepared.object;
         if unchanged(&prepared, &stored) {
-            return Ok(json_body(route.def.codec.present_bytes(&current.value)));
+            return Ok(with_warnings(json_body(route.def.codec.present_bytes(&current.value)), &warnings));
         }
         if dry_run {
-            return Ok(dry_run_response(route, prepared, false));
+            return Ok(with_warnings(dry_run_response(route, prepared, false), &warnings));
         }
         let outcome = if finished_deleting(route, &prepared) {
             state.store.delete(key.clone(), Some(current.revision)).await
@@ -315,7 +371,7 @@ pub(crate) async fn update_object(
             state.store.update(key.clone(), prepared, Some(current.revision)).await
         };
         match outcome {
-            Ok(object) => return Ok(json_body(route.def.codec.present_bytes(&object.value))),
+            Ok(object) => return Ok(with_warnings(json_body(route.def.codec.present_bytes(&object.value)), &warnings)),
             Err(StoreError::Conflict { .. }) if expected.is_none() => continue,
             Err(err) => return Err(ApiError::from_store(err, route.subject(&name))),
         }

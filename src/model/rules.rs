@@ -73,7 +73,9 @@ impl ObjectRules for Pod {
     fn validate_update(&self, old: &Self) -> Vec<FieldError> {
         let (Some(new_spec), Some(old_spec)) = (&self.spec, &old.spec) else { return Vec::new() };
         // Upstream lets a pod change only images, activeDeadlineSeconds and tolerations
-        // (additions). Everything else in the spec is fixed once the pod exists.
+        // (additions). Reddwarf also lets container ports change: they are informational
+        // (a zone exposes whatever its processes listen on), and `kubectl apply` of a
+        // manifest that drops a port should work. Everything else is fixed once the pod exists.
         let mut comparable = serde_json::to_value(old_spec).unwrap_or_default();
         let new_value = serde_json::to_value(new_spec).unwrap_or_default();
         for list in ["containers", "initContainers"] {
@@ -81,7 +83,16 @@ impl ObjectRules for Pod {
                 (comparable.get_mut(list).and_then(Value::as_array_mut), new_value.get(list).and_then(Value::as_array))
             {
                 for (old_c, new_c) in old_list.iter_mut().zip(new_list) {
-                    old_c["image"] = new_c["image"].clone();
+                    for field in ["image", "ports"] {
+                        match new_c.get(field) {
+                            Some(v) => old_c[field] = v.clone(),
+                            None => {
+                                if let Some(c) = old_c.as_object_mut() {
+                                    c.remove(field);
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -99,7 +110,7 @@ impl ObjectRules for Pod {
         if comparable != new_value {
             errors.push(FieldError::forbidden(
                 "spec",
-                "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
+                "pod updates may not change fields other than `spec.containers[*].image`,`spec.containers[*].ports`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
             ));
         }
         let old_tolerations = old_spec.tolerations.clone().unwrap_or_default();
@@ -507,12 +518,14 @@ mod tests {
     }
 
     #[test]
-    fn pod_updates_may_change_only_images_and_tolerations() {
+    fn pod_updates_may_change_only_images_ports_and_tolerations() {
         let old = pod(json!({"containers": [{"name": "c", "image": "nginx:1"}]}));
         let image = pod(json!({"containers": [{"name": "c", "image": "nginx:2"}]}));
         assert!(image.validate_update(&old).is_empty());
         let ports = pod(json!({"containers": [{"name": "c", "image": "nginx:1", "ports": [{"containerPort": 80}]}]}));
-        assert_eq!(ports.validate_update(&old)[0].reason, "FieldValueForbidden");
+        assert!(ports.validate_update(&old).is_empty(), "ports may change");
+        let env = pod(json!({"containers": [{"name": "c", "image": "nginx:1", "env": [{"name": "A", "value": "1"}]}]}));
+        assert_eq!(env.validate_update(&old)[0].reason, "FieldValueForbidden");
         let node = pod(json!({"nodeName": "n1", "containers": [{"name": "c", "image": "nginx:1"}]}));
         assert_eq!(node.validate_update(&old).len(), 1);
     }
