@@ -10,7 +10,9 @@ use serde_json::Value;
 use crate::api::objects::{Codec, EventsV1, Typed};
 use crate::api::table::{self, TableDef};
 use crate::model::k8s::coordination::v1::Lease;
-use crate::model::k8s::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service, ServiceAccount};
+use crate::model::k8s::core::v1::{
+    ConfigMap, Endpoints, Event, LimitRange, Namespace, Node, Pod, ResourceQuota, Secret, Service, ServiceAccount,
+};
 use crate::store::{AttrExtractor, Attrs, keys, labels_of};
 
 /// A subresource such as `pods/status`.
@@ -365,6 +367,46 @@ pub static RESOURCES: &[ResourceDef] = &[
         stored_as: None,
         codec: codec!(ServiceAccount),
         table: &table::SERVICE_ACCOUNTS,
+    },
+    ResourceDef {
+        group: "",
+        version: "v1",
+        plural: "resourcequotas",
+        singular: "resourcequota",
+        kind: "ResourceQuota",
+        namespaced: true,
+        short_names: &["quota"],
+        categories: &[],
+        subresources: &[Subresource { name: "status", kind: "ResourceQuota", group: "", version: "v1", verbs: STATUS }],
+        fields: &[],
+        has_status: true,
+        unconditional_update: true,
+        create_on_update: false,
+        delete: DeletePolicy::Immediate,
+        delete_returns_object: false,
+        stored_as: None,
+        codec: codec!(ResourceQuota),
+        table: &table::RESOURCE_QUOTAS,
+    },
+    ResourceDef {
+        group: "",
+        version: "v1",
+        plural: "limitranges",
+        singular: "limitrange",
+        kind: "LimitRange",
+        namespaced: true,
+        short_names: &["limits"],
+        categories: &[],
+        subresources: &[],
+        fields: &[],
+        has_status: false,
+        unconditional_update: true,
+        create_on_update: false,
+        delete: DeletePolicy::Immediate,
+        delete_returns_object: false,
+        stored_as: None,
+        codec: codec!(LimitRange),
+        table: &table::LIMIT_RANGES,
     },
     ResourceDef {
         group: "coordination.k8s.io",

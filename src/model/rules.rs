@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use crate::model::defaults;
 use crate::model::k8s::coordination::v1::Lease;
 use crate::model::k8s::core::v1::{
-    ConfigMap, Container, Endpoints, Event, Namespace, Node, Pod, PodSpec, Secret, Service, ServiceAccount,
+    ConfigMap, Container, Endpoints, Event, LimitRange, Namespace, Node, Pod, PodSpec, ResourceQuota, Secret, Service,
+    ServiceAccount,
 };
 use crate::model::meta::ObjectMeta;
 use crate::model::names::{self, NameRule};
@@ -391,6 +392,8 @@ impl ObjectRules for Service {
 }
 
 impl ObjectRules for Endpoints {}
+impl ObjectRules for ResourceQuota {}
+impl ObjectRules for LimitRange {}
 impl ObjectRules for ServiceAccount {}
 impl ObjectRules for Lease {}
 

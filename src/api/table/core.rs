@@ -333,6 +333,51 @@ pub static LEASES: TableDef = TableDef {
     row: |o, now| vec![name(o), Value::from(text(o, "/spec/holderIdentity", "<none>")), age_cell(o, now)],
 };
 
+/// ResourceQuotas: NAME AGE REQUEST LIMIT, with used/hard per resource.
+pub static RESOURCE_QUOTAS: TableDef = TableDef {
+    columns: &[
+        NAME,
+        AGE,
+        col("Request", "Request represents a minimum amount of cpu/memory that a container may consume.", 0),
+        col(
+            "Limit",
+            "Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.",
+            0,
+        ),
+    ],
+    row: |o, now| {
+        let (mut requests, mut limits) = (Vec::new(), Vec::new());
+        for (resource, hard) in o
+            .pointer("/status/hard")
+            .or_else(|| o.pointer("/spec/hard"))
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let used = o
+                .pointer(&format!("/status/used/{}", resource.replace('/', "~1")))
+                .and_then(Value::as_str)
+                .unwrap_or("0");
+            let cell = format!("{resource}: {used}/{}", hard.as_str().unwrap_or(""));
+            if resource.starts_with("limits.") { limits.push(cell) } else { requests.push(cell) }
+        }
+        vec![name(o), age_cell(o, now), Value::from(requests.join(", ")), Value::from(limits.join(", "))]
+    },
+};
+
+/// LimitRanges: NAME CREATED AT.
+pub static LIMIT_RANGES: TableDef = TableDef {
+    columns: &[
+        NAME,
+        col(
+            "Created At",
+            "CreationTimestamp is a timestamp representing the server time when this object was created.",
+            0,
+        ),
+    ],
+    row: |o, _| vec![name(o), Value::from(text(o, "/metadata/creationTimestamp", ""))],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,6 +439,8 @@ mod tests {
             &SECRETS,
             &SERVICE_ACCOUNTS,
             &LEASES,
+            &RESOURCE_QUOTAS,
+            &LIMIT_RANGES,
             &super::super::DEFAULT,
             &super::super::PODS,
         ] {

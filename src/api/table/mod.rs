@@ -10,7 +10,10 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 pub use age::{age_since, human_duration};
-pub use core::{CONFIGMAPS, ENDPOINTS, EVENTS, LEASES, NAMESPACES, NODES, SECRETS, SERVICE_ACCOUNTS, SERVICES};
+pub use core::{
+    CONFIGMAPS, ENDPOINTS, EVENTS, LEASES, LIMIT_RANGES, NAMESPACES, NODES, RESOURCE_QUOTAS, SECRETS, SERVICE_ACCOUNTS,
+    SERVICES,
+};
 pub use pods::PODS;
 
 /// One column of a table.
