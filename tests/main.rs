@@ -4,11 +4,13 @@
 //! - `api_http`: the API over HTTPS through the real router, including bad input.
 //! - `kubectl`: the real kubectl binaries against `reddwarf serve`.
 //! - `python_client`: the Python `kubernetes` client against `reddwarf serve`.
+//! - `kube_client`: kube-rs against `reddwarf serve`.
 #![allow(clippy::disallowed_methods, reason = "tests spawn the server, kubectl and python as real peers")]
 
 mod support;
 
 mod api_http;
+mod kube_client;
 mod kubectl;
 mod python_client;
 mod store_contract;
