@@ -79,6 +79,12 @@ pub trait Backend: Send + 'static {
     /// Applies `batch` atomically. It must be durable when this returns `Ok`.
     fn commit(&mut self, batch: &CommitBatch) -> Result<(), StoreError>;
 
+    /// Whether commits should go through the group-commit writer thread. True for durable
+    /// backends, where a flush is worth sharing; false where a commit costs nothing.
+    fn wants_writer_thread(&self) -> bool {
+        true
+    }
+
     /// Flushes and releases the backend. Called once, when the store closes.
     fn close(&mut self) -> Result<(), StoreError> {
         Ok(())

@@ -1,7 +1,8 @@
 //! The in-memory backend: nothing is persisted, so a reopened store starts empty. The
 //! store's semantics are identical to the durable backend's, because they live in the store.
-//! Used by tests and by `serve --store memory`. It can be told to fail commits, so tests
-//! can exercise the store's handling of a broken disk.
+//! Used by tests and by `serve --store memory`. Its commits run inline on the caller's
+//! thread (there is no flush to share), which keeps paused-time tests deterministic. It can
+//! be told to fail commits, so tests can exercise the store's handling of a broken disk.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,6 +20,10 @@ pub struct MemoryBackend {
 impl Backend for MemoryBackend {
     fn load(&mut self) -> Result<LoadedState, StoreError> {
         Ok(LoadedState::default())
+    }
+
+    fn wants_writer_thread(&self) -> bool {
+        false
     }
 
     fn commit(&mut self, _batch: &CommitBatch) -> Result<(), StoreError> {

@@ -28,27 +28,44 @@ pub(super) enum Request {
     Compact { revision: Revision, reply: Reply<()> },
 }
 
-enum Message {
+pub(super) enum Message {
     Request(Request),
     Close,
 }
 
-pub(super) struct WriterHandle {
-    sender: mpsc::Sender<Message>,
-    thread: std::thread::JoinHandle<()>,
+/// How writes reach the writer.
+pub(super) enum WriterHandle {
+    /// A dedicated thread that batches concurrent writes into one durable flush (group
+    /// commit): for backends whose commits are expensive.
+    Thread { sender: mpsc::Sender<Message>, thread: std::thread::JoinHandle<()> },
+    /// Each write is committed on the caller's thread, one at a time: for backends whose
+    /// commits cost nothing (memory). A commit then never waits on another thread, which
+    /// keeps tests under paused tokio time deterministic.
+    Inline(Box<Mutex<Writer>>),
 }
 
 impl WriterHandle {
     pub(super) fn send(&self, request: Request) -> Result<(), StoreError> {
-        self.sender
-            .send(Message::Request(request))
-            .map_err(|_| StoreError::Unavailable("the store writer stopped".into()))
+        match self {
+            WriterHandle::Thread { sender, .. } => sender
+                .send(Message::Request(request))
+                .map_err(|_| StoreError::Unavailable("the store writer stopped".into())),
+            WriterHandle::Inline(writer) => {
+                writer.lock().process(vec![request]);
+                Ok(())
+            }
+        }
     }
 
     /// Finishes queued work, closes the backend and joins the thread.
     pub(super) fn close(self) {
-        let _ = self.sender.send(Message::Close);
-        let _ = self.thread.join();
+        match self {
+            WriterHandle::Thread { sender, thread } => {
+                let _ = sender.send(Message::Close);
+                let _ = thread.join();
+            }
+            WriterHandle::Inline(writer) => writer.into_inner().close_backend(),
+        }
     }
 }
 
@@ -60,17 +77,21 @@ pub(super) fn spawn(
     config: StoreConfig,
     failure: Arc<Mutex<Option<String>>>,
 ) -> WriterHandle {
-    let (sender, receiver) = mpsc::channel();
+    let threaded = backend.wants_writer_thread();
     let writer =
         Writer { backend, cache, events, extractor, config, poisoned: None, failure, pending_removals: Vec::new() };
+    if !threaded {
+        return WriterHandle::Inline(Box::new(Mutex::new(writer)));
+    }
+    let (sender, receiver) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("store-writer".into())
         .spawn(move || writer.run(receiver))
         .expect("spawning the store writer thread");
-    WriterHandle { sender, thread }
+    WriterHandle::Thread { sender, thread }
 }
 
-struct Writer {
+pub(super) struct Writer {
     backend: Box<dyn Backend>,
     cache: Arc<RwLock<Cache>>,
     events: broadcast::Sender<Arc<Event>>,
@@ -131,6 +152,10 @@ impl Writer {
                 break;
             }
         }
+        self.close_backend();
+    }
+
+    fn close_backend(mut self) {
         if let Err(err) = self.backend.close() {
             tracing::error!(%err, "closing the store backend");
         }
