@@ -3,4 +3,6 @@
 //! nothing may import actix, tokio, sled or `std::process`. The shells (API handlers and
 //! actors) gather inputs, call these, and carry out what they return.
 
+pub mod backoff;
 pub mod deletion;
+pub mod schedule;
