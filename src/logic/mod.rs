@@ -4,3 +4,5 @@
 //! actors) gather inputs, call these, and carry out what they return.
 
 pub mod deletion;
+pub mod naming;
+pub mod zone_plan;
