@@ -15,3 +15,4 @@
 
 pub mod exec;
 pub mod profile;
+pub mod zonecfg;
