@@ -13,6 +13,12 @@
 //!
 //! This module may use tokio (processes, time) but never actix.
 
+pub mod dladm;
 pub mod exec;
+pub mod ipadm;
+pub mod ofmt;
 pub mod profile;
+pub mod zfs;
+pub mod zlogin;
+pub mod zoneadm;
 pub mod zonecfg;

@@ -77,6 +77,9 @@ pub struct PlatformProfile {
     /// zonecfg reads its command file from stdin with `-f -`. The man page says so; the
     /// `On line N of -:` prefix it prints for errors is `[verify]`.
     pub zonecfg_stdin_file: &'static str,
+    /// Pass `-t` to `dladm delete-vnic` / `delete-etherstub` for links created with `-t`.
+    /// The reference's lifecycle sequence omits it (`[verify]`, §12.4).
+    pub dladm_delete_with_t: bool,
 }
 
 impl PlatformProfile {
@@ -89,8 +92,9 @@ impl PlatformProfile {
             global_brand: "ipkg",
             default_brand: "lipkg",
             native_brand: "native",
-            zone_name_max: 63,
+            zone_name_max: crate::logic::naming::ZONE_NAME_MAX,
             zonecfg_stdin_file: "-",
+            dladm_delete_with_t: false,
         }
     }
 
