@@ -15,6 +15,7 @@
 
 pub mod dladm;
 pub mod exec;
+pub mod fake;
 pub mod ipadm;
 pub mod ofmt;
 pub mod profile;

@@ -1,0 +1,3 @@
+//! placeholder
+mod messages;
+mod zonecfg;
