@@ -309,3 +309,21 @@ pub fn zfs_bad_name(name: &str) -> String {
 pub fn zfs_usage(detail: &str) -> String {
     format!("{detail}\nusage:\n\tzfs <subcommand> [args]")
 }
+/// `[verify]`: boot failure when an `fs` special cannot be mounted.
+pub fn zoneadm_mount_failed(zone: &str, special: &str, dir: &str) -> String {
+    format!(
+        "zoneadm: zone '{zone}': cannot mount {special} on {dir}: No such file or directory\nzoneadm: zone '{zone}': call to zoneadmd failed"
+    )
+}
+/// `[verify]`: uninstall could not remove the zone's datasets.
+pub fn zoneadm_destroy_failed(zone: &str, reason: &str) -> String {
+    format!("zoneadm: zone '{zone}': {reason}")
+}
+/// `[verify]`: `zonecfg -f FILE` with a file the fake cannot read.
+pub fn zonecfg_cannot_open(file: &str) -> String {
+    format!("cannot open {file}: No such file or directory")
+}
+/// `[verify]`
+pub fn zonecfg_usage() -> String {
+    "usage:\tzonecfg -z <zone> [-f <command-file> | <subcommand>]".into()
+}
