@@ -10,7 +10,8 @@
 //! (durations, faults, event log, zlogin scripts), `messages` (every error text, with the
 //! unverified ones marked).
 //!
-//! Time: each operation takes a configurable duration, slept with `tokio::time`, so tests
+//! Time: each operation that succeeds takes a configurable duration (refusals and injected
+//! failures answer at once), slept with `tokio::time`, so tests
 //! under `tokio::time::pause()` are instant; transitional states (`incomplete`, `ready`,
 //! `shutting_down`) are visible to concurrent `list` calls meanwhile. The command's
 //! timeout is honoured: a command still sleeping (or hung by a fault) when it expires is
@@ -24,6 +25,8 @@ mod control;
 mod dladm;
 mod ipadm;
 mod messages;
+#[cfg(test)]
+mod tests;
 mod zfs;
 mod zlogin;
 mod zonecfg;
@@ -249,7 +252,7 @@ impl FakeHost {
             }
             return match fault {
                 FaultKind::Fail { exit_code, stderr } => {
-                    (seq, Work::Ready(CommandOutput { exit_code, stdout: String::new(), stderr }, delay))
+                    (seq, Work::Ready(CommandOutput { exit_code, stdout: String::new(), stderr }, Duration::ZERO))
                 }
                 FaultKind::Hang => (seq, Work::Hang),
             };
@@ -271,6 +274,8 @@ impl FakeHost {
             }
         };
         match outcome {
+            // A refused command answers at once; only work that happens takes time.
+            Outcome::Done(output) if !output.success() => (seq, Work::Ready(output, Duration::ZERO)),
             Outcome::Done(output) => (seq, Work::Ready(output, delay)),
             Outcome::Later { busy, finish } => {
                 let guard = busy.map(|(zone, token)| BusyGuard { state: Arc::clone(&self.state), zone, token });

@@ -1317,8 +1317,7 @@ fn render_resource(resource: &Resource) -> String {
 /// `export` output (reference §1.8).
 pub(crate) fn render_export(config: &ZoneConfig, native_brand: &str) -> String {
     let mut out = String::from("create -b\n");
-    let set =
-        |out: &mut String, name: &str, value: &str| out.push_str(&format!("set {name}={}\n", render_word(value)));
+    let set = |out: &mut String, name: &str, value: &str| out.push_str(&format!("set {name}={}\n", render_word(value)));
     set(&mut out, "zonepath", &config.zonepath);
     if config.brand != native_brand {
         set(&mut out, "brand", &config.brand);
