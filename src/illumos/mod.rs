@@ -19,6 +19,7 @@ pub mod fake;
 pub mod ipadm;
 pub mod ofmt;
 pub mod profile;
+pub mod runtime;
 pub mod zfs;
 pub mod zlogin;
 pub mod zoneadm;
