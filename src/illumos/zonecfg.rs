@@ -192,7 +192,7 @@ pub fn rctl_value(limit: u64, action: &str) -> String {
 pub fn exact_size(bytes: u64) -> String {
     let mut value = bytes.div_ceil(1024).max(1);
     for unit in ["K", "M", "G"] {
-        if value % 1024 != 0 {
+        if !value.is_multiple_of(1024) {
             return format!("{value}{unit}");
         }
         value /= 1024;

@@ -56,7 +56,7 @@ pub(crate) fn value(options: &[(char, Option<String>)], letter: char) -> Option<
 }
 
 /// Every argument given to `letter`, in order.
-pub(crate) fn values<'a>(options: &'a [(char, Option<String>)], letter: char) -> Vec<&'a str> {
+pub(crate) fn values(options: &[(char, Option<String>)], letter: char) -> Vec<&str> {
     options.iter().filter(|(l, _)| *l == letter).filter_map(|(_, v)| v.as_deref()).collect()
 }
 

@@ -368,10 +368,10 @@ struct BusyGuard {
 
 impl Drop for BusyGuard {
     fn drop(&mut self) {
-        if let Some(zone) = self.state.lock().zones.map.get_mut(&self.zone) {
-            if zone.busy == Some(self.token) {
-                zone.busy = None;
-            }
+        if let Some(zone) = self.state.lock().zones.map.get_mut(&self.zone)
+            && zone.busy == Some(self.token)
+        {
+            zone.busy = None;
         }
     }
 }

@@ -646,7 +646,7 @@ impl Session<'_> {
                 return Err(msg::zonecfg_invalid_value(&property, &value));
             }
             "zonepath" => config.zonepath = value,
-            "brand" if !brands.iter().any(|b| *b == value) => return Err(msg::zonecfg_unknown_brand(&value)),
+            "brand" if !brands.contains(&value) => return Err(msg::zonecfg_unknown_brand(&value)),
             "brand" => config.brand = value,
             "autoboot" => {
                 config.autoboot = match value.as_str() {
@@ -1092,10 +1092,10 @@ fn check_resource(config: &ZoneConfig, resource: &Resource, selected: bool) -> R
                     resource.prop("physical").unwrap_or_default(),
                 ));
             }
-            if let Some(vid) = resource.prop("vlan-id") {
-                if !vid.parse::<u16>().is_ok_and(|v| (1..=4094).contains(&v)) {
-                    return Err(msg::zonecfg_invalid_value("vlan-id", vid));
-                }
+            if let Some(vid) = resource.prop("vlan-id")
+                && !vid.parse::<u16>().is_ok_and(|v| (1..=4094).contains(&v))
+            {
+                return Err(msg::zonecfg_invalid_value("vlan-id", vid));
             }
         }
         "dataset" if same("name") => {
@@ -1186,7 +1186,7 @@ fn parse_ncpus(text: &str) -> Option<u64> {
     }
     let value: f64 = text.parse().ok()?;
     let percent = (value * 100.0).round();
-    (percent >= 1.0 && percent < 1e9).then_some(percent as u64)
+    (1.0..1e9).contains(&percent).then_some(percent as u64)
 }
 
 fn format_ncpus(percent: u64) -> String {

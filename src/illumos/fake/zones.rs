@@ -197,9 +197,17 @@ fn list(host: &HostState, zone: Option<&str>, args: &[String]) -> CommandOutput 
     }
     let (all, installed, parsable, verbose, no_global) =
         (has(&options, 'c'), has(&options, 'i'), has(&options, 'p'), has(&options, 'v'), has(&options, 'n'));
-    let mut rows: Vec<(Option<u32>, &str, &str, &str, String, &str, &str, String)> = Vec::new();
-    let global_row =
-        (Some(0), "global", "running", "/", String::new(), host.profile.global_brand, "shared", "0".to_string());
+    let mut rows: Vec<ListRow<'_>> = Vec::new();
+    let global_row = ListRow {
+        id: Some(0),
+        name: "global",
+        state: "running",
+        path: "/",
+        uuid: String::new(),
+        brand: host.profile.global_brand,
+        ip: "shared",
+        debug: "0".into(),
+    };
     match zone {
         Some(name) => {
             if all || installed {
@@ -230,12 +238,12 @@ fn list(host: &HostState, zone: Option<&str>, args: &[String]) -> CommandOutput 
     }
     let mut out = String::new();
     if parsable {
-        for (id, name, state, path, uuid, brand, ip, debug) in &rows {
-            let id = id.map_or("-".to_string(), |i| i.to_string());
-            let path = path.replace(':', "\\:");
-            out.push_str(&format!("{id}:{name}:{state}:{path}:{uuid}:{brand}:{ip}"));
+        for row in &rows {
+            let id = row.id.map_or("-".to_string(), |i| i.to_string());
+            let path = row.path.replace(':', "\\:");
+            out.push_str(&format!("{id}:{}:{}:{path}:{}:{}:{}", row.name, row.state, row.uuid, row.brand, row.ip));
             if host.profile.list_has_debug_id {
-                out.push_str(&format!(":{debug}"));
+                out.push_str(&format!(":{}", row.debug));
             }
             out.push('\n');
         }
@@ -244,34 +252,42 @@ fn list(host: &HostState, zone: Option<&str>, args: &[String]) -> CommandOutput 
             "{:>4} {:<16} {:<10} {:<30} {:<8} {:<6}\n",
             "ID", "NAME", "STATUS", "PATH", "BRAND", "IP"
         ));
-        for (id, name, state, path, _, brand, ip, _) in &rows {
+        for ListRow { id, name, state, path, brand, ip, .. } in &rows {
             let id = id.map_or("-".to_string(), |i| i.to_string());
             out.push_str(&format!("{id:>4} {name:<16} {state:<10} {path:<30} {brand:<8} {ip:<6}\n"));
         }
     } else {
-        for (_, name, ..) in &rows {
-            out.push_str(&format!("{name}\n"));
+        for row in &rows {
+            out.push_str(&format!("{}\n", row.name));
         }
     }
     ok(out)
 }
 
-#[allow(clippy::type_complexity, reason = "one row of list -p, local to this function pair")]
-fn zone_row<'a>(
+/// One line of `zoneadm list`.
+struct ListRow<'a> {
+    id: Option<u32>,
     name: &'a str,
-    zone: &'a Zone,
-) -> (Option<u32>, &'a str, &'a str, &'a str, String, &'a str, &'a str, String) {
-    (
-        zone.id,
+    state: &'a str,
+    path: &'a str,
+    uuid: String,
+    brand: &'a str,
+    ip: &'a str,
+    debug: String,
+}
+
+fn zone_row<'a>(name: &'a str, zone: &'a Zone) -> ListRow<'a> {
+    ListRow {
+        id: zone.id,
         name,
-        zone.state.as_str(),
-        &zone.config.zonepath,
-        zone.uuid.map(uuid_text).unwrap_or_default(),
-        &zone.config.brand,
-        if zone.config.is_exclusive() { "excl" } else { "shared" },
+        state: zone.state.as_str(),
+        path: &zone.config.zonepath,
+        uuid: zone.uuid.map(uuid_text).unwrap_or_default(),
+        brand: &zone.config.brand,
+        ip: if zone.config.is_exclusive() { "excl" } else { "shared" },
         // The OmniOS 8th field's meaning is [verify]; the fake prints the index position.
-        zone.index.to_string(),
-    )
+        debug: zone.index.to_string(),
+    }
 }
 
 /// Marks a zone busy with a fresh token.
@@ -565,12 +581,12 @@ fn uninstall(host: &mut HostState, zone: &str, args: &[String]) -> Outcome {
     let token = begin(host, zone);
     host.zones.map.get_mut(zone).expect("checked above").state = ZoneState::Incomplete;
     finish(zone.to_string(), token, |host, name| {
-        if let Some(dataset) = host.zones.map[name].dataset.clone() {
-            if host.datasets.exists(&dataset) {
-                let busy = host.zones.busy_datasets();
-                if let Err(reason) = host.datasets.destroy(&dataset, true, false, &busy) {
-                    return fail(1, msg::zoneadm_destroy_failed(name, &reason));
-                }
+        if let Some(dataset) = host.zones.map[name].dataset.clone()
+            && host.datasets.exists(&dataset)
+        {
+            let busy = host.zones.busy_datasets();
+            if let Err(reason) = host.datasets.destroy(&dataset, true, false, &busy) {
+                return fail(1, msg::zoneadm_destroy_failed(name, &reason));
             }
         }
         let z = host.zones.map.get_mut(name).expect("checked by finish");
