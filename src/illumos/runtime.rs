@@ -157,9 +157,7 @@ impl RuntimeError {
     pub fn is_transient(&self) -> bool {
         match self {
             RuntimeError::Exec { source: ExecError::Timeout { .. }, .. } => true,
-            RuntimeError::InvalidState { state, .. } => {
-                ZoneState::parse(state).is_some_and(|s| s.is_transitional() || s == ZoneState::Ready)
-            }
+            RuntimeError::InvalidState { state, .. } => ZoneState::parse(state).is_some_and(ZoneState::is_transitional),
             _ => false,
         }
     }
@@ -305,7 +303,7 @@ impl IllumosRuntime {
         let wanted = ZoneConfig::from_plan(plan, &self.profile);
         if let Some(entry) = self.zone(zone).await? {
             let existing = self.zone_config(zone).await?;
-            if existing.as_ref() == Some(&wanted) {
+            if existing.as_ref().is_some_and(|existing| matches_plan(existing, &wanted)) {
                 return Ok(Step::AlreadyDone);
             }
             let ours = existing.as_ref().is_some_and(|c| c.attrs.contains_key(OWNER_ATTR));
@@ -400,7 +398,7 @@ impl IllumosRuntime {
         match self.run_ok(op, zone, spec).await {
             Ok(_) => Ok(Step::Done),
             // Someone else finished it meanwhile.
-            Err(error) if error.stderr_contains("is already installed") => Ok(Step::AlreadyDone),
+            Err(error) if error.stderr_contains(zoneadm::ALREADY_INSTALLED) => Ok(Step::AlreadyDone),
             Err(error) => Err(error),
         }
     }
@@ -434,7 +432,7 @@ impl IllumosRuntime {
             zoneadm::shutdown(&self.profile, zone).map_err(|e| invalid(OP, zone, e))?.timeout(self.timeouts.shutdown);
         match self.run_ok(OP, zone, spec).await {
             Ok(_) => Ok(Step::Done),
-            Err(error) if error.stderr_contains("not running") => Ok(Step::AlreadyDone),
+            Err(error) if error.stderr_contains(zoneadm::NOT_RUNNING) => Ok(Step::AlreadyDone),
             Err(error) => Err(error),
         }
     }
@@ -467,7 +465,7 @@ impl IllumosRuntime {
             zoneadm::uninstall(&self.profile, zone).map_err(|e| invalid(OP, zone, e))?.timeout(self.timeouts.uninstall);
         match self.run_ok(OP, zone, spec).await {
             Ok(_) => Ok(Step::Done),
-            Err(error) if error.stderr_contains("is already in state 'configured'") => Ok(Step::AlreadyDone),
+            Err(error) if error.stderr_contains(zoneadm::ALREADY_CONFIGURED) => Ok(Step::AlreadyDone),
             Err(error) => Err(error),
         }
     }
@@ -743,6 +741,15 @@ impl IllumosRuntime {
     }
 }
 
+/// Whether an exported configuration is the planned one. Global properties and resource
+/// types the plan never sets (`limitpriv`, `device`, …) are ignored, so a distribution that
+/// adds defaults of its own is not mistaken for drift; everything the plan sets must match
+/// exactly.
+fn matches_plan(existing: &ZoneConfig, wanted: &ZoneConfig) -> bool {
+    let comparable = ZoneConfig { other_globals: Default::default(), other_resources: Vec::new(), ..existing.clone() };
+    comparable == *wanted
+}
+
 fn state_name(state: Option<ZoneState>) -> String {
     state.map_or_else(|| "absent".to_string(), |s| s.to_string())
 }
@@ -967,6 +974,42 @@ mod tests {
         assert!(rt.delete_vnic(&plan.net.physical).await.unwrap_err().stderr_contains(dladm::LINK_BUSY));
         assert_eq!(rt.remove_zone(zone).await.unwrap(), Step::Done);
         assert_eq!(host.zone_state(zone), None);
+    }
+
+    #[tokio::test]
+    async fn a_zone_stuck_in_down_is_reported_as_transient() {
+        let host = FakeHost::new();
+        let rt = runtime(&host);
+        let plan = plan();
+        create_pod(&rt, &plan).await;
+        let zone = plan.zone_name.as_str();
+        host.hold_zone_down(zone, true);
+        assert!(rt.halt_zone(zone).await.unwrap_err().stderr_contains("unable to destroy zone"));
+        for error in [rt.boot_zone(zone).await.unwrap_err(), rt.uninstall_zone(zone).await.unwrap_err()] {
+            assert!(matches!(&error, RuntimeError::InvalidState { state, .. } if state == "down"), "{error}");
+            assert!(error.is_transient());
+        }
+        host.hold_zone_down(zone, false);
+        assert_eq!(rt.remove_zone(zone).await.unwrap(), Step::Done);
+    }
+
+    #[tokio::test]
+    async fn settings_the_plan_does_not_make_are_not_drift() {
+        let host = FakeHost::new();
+        let rt = runtime(&host);
+        let plan = plan();
+        rt.configure_zone(&plan).await.unwrap();
+        let zone = plan.zone_name.as_str();
+        let extra = CommandSpec::new("/usr/sbin/zonecfg").args([
+            "-z",
+            zone,
+            "set limitpriv=default; add device; set match=/dev/null; end",
+        ]);
+        assert!(host.run(extra).await.unwrap().success());
+        assert_eq!(rt.configure_zone(&plan).await.unwrap(), Step::AlreadyDone);
+        let drift = CommandSpec::new("/usr/sbin/zonecfg").args(["-z", zone, "set autoboot=true"]);
+        assert!(host.run(drift).await.unwrap().success());
+        assert_eq!(rt.configure_zone(&plan).await.unwrap(), Step::Done);
     }
 
     #[tokio::test]

@@ -9,6 +9,13 @@ use crate::illumos::exec::CommandSpec;
 use crate::illumos::profile::{PlatformProfile, Tool};
 use crate::logic::naming;
 
+/// stderr of `install`/`clone` on a zone that is already installed (reference §2.4).
+pub const ALREADY_INSTALLED: &str = "is already installed";
+/// stderr of `uninstall` on a zone that is only configured.
+pub const ALREADY_CONFIGURED: &str = "is already in state 'configured'";
+/// stderr of `reboot` (and, `[verify]`, `shutdown`) on a zone that is not running.
+pub const NOT_RUNNING: &str = "not running";
+
 /// Why a zoneadm command could not be built or its output parsed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ZoneadmError {

@@ -160,7 +160,7 @@ impl Default for Control {
             faults: Vec::new(),
             log: VecDeque::new(),
             next_seq: 0,
-            log_capacity: 100_000,
+            log_capacity: 10_000,
             zlogin: HashMap::new(),
         }
     }

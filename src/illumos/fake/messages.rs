@@ -315,6 +315,10 @@ pub fn zoneadm_mount_failed(zone: &str, special: &str, dir: &str) -> String {
         "zoneadm: zone '{zone}': cannot mount {special} on {dir}: No such file or directory\nzoneadm: zone '{zone}': call to zoneadmd failed"
     )
 }
+/// `[verify]`: halt could not destroy the kernel zone (it stays `down`).
+pub fn zoneadm_cannot_destroy(zone: &str) -> String {
+    format!("zoneadm: zone '{zone}': unable to destroy zone\nzoneadm: zone '{zone}': call to zoneadmd failed")
+}
 /// `[verify]`: uninstall could not remove the zone's datasets.
 pub fn zoneadm_destroy_failed(zone: &str, reason: &str) -> String {
     format!("zoneadm: zone '{zone}': {reason}")

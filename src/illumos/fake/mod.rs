@@ -161,7 +161,7 @@ impl FakeHost {
         self.state.lock().control.clear_faults();
     }
 
-    /// Every command received, in order (the newest 100,000 by default).
+    /// Every command received, in order (the newest 10,000 by default).
     pub fn events(&self) -> Vec<Event> {
         self.state.lock().control.events()
     }
@@ -191,6 +191,13 @@ impl FakeHost {
     /// Forgets the scripted zlogin replies of `zone`.
     pub fn clear_zlogin_replies(&self, zone: &str) {
         self.state.lock().control.clear_zlogin_replies(zone);
+    }
+
+    /// Holds `zone` so that halting it stops in state `down` with an error (as when
+    /// something in the global zone keeps the zone's kernel resources busy), or releases it
+    /// (a zone stuck in `down` then becomes `installed`). False when the zone is unknown.
+    pub fn hold_zone_down(&self, zone: &str, hold: bool) -> bool {
+        zones::hold_in_down(&mut self.state.lock(), zone, hold)
     }
 
     /// A zone's state, or `None` when it is not configured.

@@ -169,6 +169,26 @@ async fn zoneadm_errors_and_idempotent_halt_and_boot() {
 }
 
 #[tokio::test]
+async fn a_held_zone_lingers_in_down() {
+    let host = FakeHost::new();
+    node_setup(&host).await;
+    run_ok(&host, "/usr/sbin/dladm create-vnic -t -l stub0 pod7x0").await;
+    configure(&host, "web-1", WEB1).await;
+    run_ok(&host, "/usr/sbin/zoneadm -z web-1 install").await;
+    run_ok(&host, "/usr/sbin/zoneadm -z web-1 boot").await;
+    assert!(host.hold_zone_down("web-1", true));
+    let halt = run(&host, "/usr/sbin/zoneadm -z web-1 halt").await;
+    assert_eq!(halt.exit_code, 1);
+    assert_eq!(host.zone_state("web-1"), Some(ZoneState::Down));
+    assert!(run_ok(&host, "/usr/sbin/zoneadm list -p").await.stdout.contains("1:web-1:down:"));
+    assert_eq!(host.link_zone("pod7x0"), Some(Some("web-1".into())), "the link is still held");
+    assert!(run(&host, "/usr/sbin/zoneadm -z web-1 uninstall -F").await.stderr.contains("invalid for running zones"));
+    host.hold_zone_down("web-1", false);
+    assert_eq!(host.zone_state("web-1"), Some(ZoneState::Installed));
+    assert_eq!(host.link_zone("pod7x0"), Some(None));
+}
+
+#[tokio::test]
 async fn boot_needs_its_vnic() {
     let host = FakeHost::new();
     node_setup(&host).await;

@@ -29,6 +29,8 @@ pub(crate) struct Zone {
     pub dataset: Option<String>,
     /// The token of the zoneadm operation in progress.
     pub busy: Option<u64>,
+    /// Something holds the zone: halting leaves it `down` (a test fault).
+    pub held: bool,
 }
 
 /// Every zone except the global zone.
@@ -126,6 +128,7 @@ pub(crate) fn zonecfg(host: &mut HostState, args: &[String], stdin: Option<&[u8]
                         index,
                         dataset: None,
                         busy: None,
+                        held: false,
                     },
                 );
             }
@@ -541,12 +544,30 @@ fn halt(host: &mut HostState, zone: &str, command: &str) -> Outcome {
     let token = begin(host, zone);
     host.zones.map.get_mut(zone).expect("checked above").state = ZoneState::ShuttingDown;
     finish(zone.to_string(), token, |host, name| {
-        host.links.release(name);
         let z = host.zones.map.get_mut(name).expect("checked by finish");
+        if z.held {
+            // Processes are gone but the kernel zone cannot be destroyed (reference §2.2).
+            z.state = ZoneState::Down;
+            return fail(1, msg::zoneadm_cannot_destroy(name));
+        }
         z.state = ZoneState::Installed;
         z.id = None;
+        host.links.release(name);
         ok("")
     })
+}
+
+/// Makes the next halts of `zone` stop in `down` (`hold`), or lets a held zone finish
+/// halting (`!hold`, which also completes a zone already stuck in `down`).
+pub(crate) fn hold_in_down(host: &mut HostState, zone: &str, hold: bool) -> bool {
+    let Some(z) = host.zones.map.get_mut(zone) else { return false };
+    z.held = hold;
+    if !hold && z.state == ZoneState::Down {
+        z.state = ZoneState::Installed;
+        z.id = None;
+        host.links.release(zone);
+    }
+    true
 }
 
 fn shutdown(host: &mut HostState, zone: &str, args: &[String]) -> Outcome {
