@@ -306,7 +306,8 @@ impl IllumosRuntime {
             if existing.as_ref().is_some_and(|existing| matches_plan(existing, &wanted)) {
                 return Ok(Step::AlreadyDone);
             }
-            let ours = existing.as_ref().is_some_and(|c| c.attrs.contains_key(OWNER_ATTR));
+            // Gone meanwhile: configure it afresh below.
+            let ours = existing.as_ref().is_none_or(|c| c.attrs.contains_key(OWNER_ATTR));
             if !ours {
                 return Err(RuntimeError::Conflict {
                     op: OP,
@@ -921,6 +922,24 @@ mod tests {
         assert_eq!(host.zone_state(&plan.zone_name), None);
         let zone = plan.zone_name.as_str();
         assert_eq!(changes(&host), [format!("zonecfg -z {zone} -f -"), format!("zonecfg -z {zone} delete -F")]);
+    }
+
+    #[tokio::test]
+    async fn a_partial_configuration_left_by_a_crash_is_replaced() {
+        let host = FakeHost::new();
+        let rt = runtime(&host);
+        let plan = plan();
+        // The script cut short after the zonepath line, as if the agent died while writing
+        // zonecfg's stdin: zonecfg commits what it read.
+        let script = zonecfg::render_script(&plan).unwrap();
+        let cut = script.find("set brand").unwrap();
+        let partial = CommandSpec::new("/usr/sbin/zonecfg")
+            .args(["-z", &plan.zone_name, "-f", "-"])
+            .stdin(&script.as_bytes()[..cut]);
+        assert!(host.run(partial).await.unwrap().success());
+        assert_eq!(host.zone_state(&plan.zone_name), Some(ZoneState::Configured));
+        assert_eq!(rt.configure_zone(&plan).await.unwrap(), Step::Done);
+        assert_eq!(rt.zone_config(&plan.zone_name).await.unwrap().unwrap(), ZoneConfig::from_plan(&plan, rt.profile()));
     }
 
     #[tokio::test(start_paused = true)]

@@ -86,12 +86,22 @@ pub fn quote(zone: &str, field: &str, value: &str) -> Result<String, ZonecfgErro
     })
 }
 
-/// The zonecfg command file for a plan: `create -b`, the global properties, one block per
-/// resource, then `commit`.
+/// The zonecfg command file for a plan: `create -b`, the attributes, the global
+/// properties, one block per other resource, then `commit`.
 pub fn render_script(plan: &ZonePlan) -> Result<String, ZonecfgError> {
     naming::check_zone_name(&plan.zone_name)?;
     let zone = plan.zone_name.as_str();
     let mut out = Script { zone, text: String::from("create -b\n") };
+    // Attributes come first: `verify` needs a zonepath, so any configuration zonecfg commits
+    // (even a partial one, reference §1.2) already carries the attributes that mark the
+    // zone as Reddwarf's, and a later attempt may safely replace it.
+    for (name, value) in &plan.attrs {
+        out.line("add attr");
+        out.set("name", name)?;
+        out.set("type", "string")?;
+        out.set("value", value)?;
+        out.line("end");
+    }
     out.set("zonepath", &plan.zonepath)?;
     out.set("brand", &plan.brand)?;
     out.set("autoboot", if plan.autoboot { "true" } else { "false" })?;
@@ -138,13 +148,6 @@ pub fn render_script(plan: &ZonePlan) -> Result<String, ZonecfgError> {
                 fs.options.iter().map(|o| quote(zone, "options", o)).collect::<Result<_, _>>()?;
             out.line(&format!("add options [{}]", options.join(",")));
         }
-        out.line("end");
-    }
-    for (name, value) in &plan.attrs {
-        out.line("add attr");
-        out.set("name", name)?;
-        out.set("type", "string")?;
-        out.set("value", value)?;
         out.line("end");
     }
     out.line("commit");

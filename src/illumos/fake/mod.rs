@@ -5,17 +5,21 @@
 //! spawn; unknown subcommands and options are usage errors (exit 2), so untested
 //! invocations fail loudly.
 //!
-//! Submodules: [`zonecfg`](self) (strict script interpreter and rendering), `zones`
-//! (zone table and zoneadm state machine), `dladm`, `ipadm`, `zfs`, `zlogin`, `control`
-//! (durations, faults, event log, zlogin scripts), `messages` (every error text, with the
-//! unverified ones marked).
+//! Submodules: `zonecfg` (strict script interpreter and rendering), `zones` (zone table
+//! and zoneadm state machine), `dladm`, `ipadm`, `zfs`, `zlogin`, `control` (durations,
+//! faults, event log, zlogin scripts), `messages` (every error text, the unverified ones
+//! marked `[verify]`).
 //!
 //! Time: each operation that succeeds takes a configurable duration (refusals and injected
-//! failures answer at once), slept with `tokio::time`, so tests
-//! under `tokio::time::pause()` are instant; transitional states (`incomplete`, `ready`,
+//! failures answer at once), slept with `tokio::time`, so tests under
+//! `tokio::time::pause()` are instant; transitional states (`incomplete`, `ready`,
 //! `shutting_down`) are visible to concurrent `list` calls meanwhile. The command's
 //! timeout is honoured: a command still sleeping (or hung by a fault) when it expires is
 //! abandoned as if killed, leaving the zone in its transitional state.
+//!
+//! Not emulated: the global zone's filesystem (lofs specials, resolv.conf), ipf/ipnat,
+//! kstat, svcs (beyond the multi-user milestone via zlogin), zvols, `zoneadm
+//! shutdown -r`, `move`/`attach`/`detach`, interactive and console zlogin.
 //!
 //! Cost: one mutex around plain maps; a zone is one small struct; no task or thread per
 //! zone or per command.
