@@ -5,4 +5,6 @@
 
 pub mod backoff;
 pub mod deletion;
+pub mod naming;
 pub mod schedule;
+pub mod zone_plan;
