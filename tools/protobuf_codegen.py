@@ -46,6 +46,8 @@ ROOTS = [
     ("batch/v1", "Job", "api::batch::v1"),
     ("batch/v1", "CronJob", "api::batch::v1"),
     ("autoscaling/v1", "HorizontalPodAutoscaler", "api::autoscaling::v1"),
+    # kubectl 1.33 `autoscale` posts autoscaling/v2 first and falls back to v1.
+    ("autoscaling/v2", "HorizontalPodAutoscaler", "api::autoscaling::v2"),
     (None, "DeleteOptions", "apimachinery::pkg::apis::meta::v1"),
 ]
 
@@ -103,6 +105,9 @@ POINTERS_OTHER = {
     "api::autoscaling::v1": "HorizontalPodAutoscalerSpec.MinReplicas "
     "HorizontalPodAutoscalerSpec.TargetCPUUtilizationPercentage HorizontalPodAutoscalerStatus.ObservedGeneration "
     "HorizontalPodAutoscalerStatus.CurrentCPUUtilizationPercentage",
+    "api::autoscaling::v2": "HorizontalPodAutoscalerSpec.MinReplicas HPAScalingRules.StabilizationWindowSeconds "
+    "HPAScalingRules.SelectPolicy MetricTarget.AverageUtilization MetricValueStatus.AverageUtilization "
+    "HorizontalPodAutoscalerStatus.ObservedGeneration",
     "api::coordination::v1": "LeaseSpec.HolderIdentity LeaseSpec.LeaseDurationSeconds LeaseSpec.LeaseTransitions "
     "LeaseSpec.Strategy LeaseSpec.PreferredHolder",
     "apimachinery::pkg::apis::meta::v1": "ObjectMeta.DeletionGracePeriodSeconds OwnerReference.Controller "

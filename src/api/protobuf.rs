@@ -77,8 +77,8 @@ pub enum ProtobufError {
 /// and `kind` taken from the envelope. The kinds decoded are v1 ConfigMap, Secret,
 /// Namespace, ServiceAccount, Service, Pod, Node, Event, Endpoints and Binding;
 /// coordination.k8s.io/v1 Lease; events.k8s.io/v1 Event; apps/v1 Deployment; batch/v1
-/// Job and CronJob; autoscaling/v1 HorizontalPodAutoscaler; and DeleteOptions in any
-/// apiVersion (see [`supported_kinds`]).
+/// Job and CronJob; autoscaling/v1 and autoscaling/v2 HorizontalPodAutoscaler; and
+/// DeleteOptions in any apiVersion (see [`supported_kinds`]).
 pub fn decode_body(body: &[u8]) -> Result<serde_json::Value, ProtobufError> {
     let envelope = body.strip_prefix(&MAGIC[..]).ok_or(ProtobufError::MissingMagic)?;
     let unknown = pb::apimachinery::pkg::runtime::Unknown::decode(envelope)
@@ -368,12 +368,41 @@ mod tests {
             fixture!("deployment"),
             fixture!("job"),
             fixture!("cronjob"),
+            fixture!("autoscale"),
         ];
         for (name, pb_body, json_body) in fixtures {
             let decoded = decode_body(pb_body).unwrap_or_else(|e| panic!("{name}: {e}"));
             let expected = strip_nulls(serde_json::from_slice(json_body).unwrap());
             assert_eq!(decoded, expected, "{name}");
         }
+    }
+
+    /// `kubectl.1.33 autoscale deployment web --min=1 --max=5 --cpu-percent=80` posts an
+    /// autoscaling/v2 HorizontalPodAutoscaler first (kubectl 1.31 sent only v1).
+    #[test]
+    fn kubectl_133_autoscale_v2_body() {
+        let body = include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/protobuf/autoscale-v2.kubectl-1.33.pb"
+        ));
+        assert_eq!(
+            decode_body(body).unwrap(),
+            json!({
+                "apiVersion": "autoscaling/v2",
+                "kind": "HorizontalPodAutoscaler",
+                "metadata": {"name": "web"},
+                "spec": {
+                    "scaleTargetRef": {"kind": "Deployment", "name": "web", "apiVersion": "apps/v1"},
+                    "minReplicas": 1,
+                    "maxReplicas": 5,
+                    "metrics": [{
+                        "type": "Resource",
+                        "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}
+                    }]
+                },
+                "status": {"desiredReplicas": 0}
+            })
+        );
     }
 
     #[test]

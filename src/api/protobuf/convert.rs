@@ -179,6 +179,16 @@ pub(super) fn c_api_autoscaling_v1_HorizontalPodAutoscaler(
     })
 }
 
+pub(super) fn c_api_autoscaling_v2_HorizontalPodAutoscaler(
+    s: pb::api::autoscaling::v2::HorizontalPodAutoscaler,
+) -> R<oa::api::autoscaling::v2::HorizontalPodAutoscaler> {
+    Ok(oa::api::autoscaling::v2::HorizontalPodAutoscaler {
+        metadata: c_apimachinery_pkg_apis_meta_v1_ObjectMeta(s.metadata.unwrap_or_default())?,
+        spec: s.spec.map(c_api_autoscaling_v2_HorizontalPodAutoscalerSpec).transpose()?,
+        status: s.status.map(c_api_autoscaling_v2_HorizontalPodAutoscalerStatus).transpose()?,
+    })
+}
+
 pub(super) fn c_apimachinery_pkg_apis_meta_v1_DeleteOptions(
     s: pb::apimachinery::pkg::apis::meta::v1::DeleteOptions,
 ) -> R<oa::apimachinery::pkg::apis::meta::v1::DeleteOptions> {
@@ -541,6 +551,31 @@ pub(super) fn c_api_autoscaling_v1_HorizontalPodAutoscalerStatus(
     Ok(oa::api::autoscaling::v1::HorizontalPodAutoscalerStatus {
         current_cpu_utilization_percentage: s.current_cpu_utilization_percentage,
         current_replicas: s.current_replicas.unwrap_or_default(),
+        desired_replicas: s.desired_replicas.unwrap_or_default(),
+        last_scale_time: super::time(s.last_scale_time)?,
+        observed_generation: s.observed_generation,
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_HorizontalPodAutoscalerSpec(
+    s: pb::api::autoscaling::v2::HorizontalPodAutoscalerSpec,
+) -> R<oa::api::autoscaling::v2::HorizontalPodAutoscalerSpec> {
+    Ok(oa::api::autoscaling::v2::HorizontalPodAutoscalerSpec {
+        behavior: s.behavior.map(c_api_autoscaling_v2_HorizontalPodAutoscalerBehavior).transpose()?,
+        max_replicas: s.max_replicas.unwrap_or_default(),
+        metrics: non_empty(convert_vec(s.metrics, c_api_autoscaling_v2_MetricSpec)?),
+        min_replicas: s.min_replicas,
+        scale_target_ref: c_api_autoscaling_v2_CrossVersionObjectReference(s.scale_target_ref.unwrap_or_default())?,
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_HorizontalPodAutoscalerStatus(
+    s: pb::api::autoscaling::v2::HorizontalPodAutoscalerStatus,
+) -> R<oa::api::autoscaling::v2::HorizontalPodAutoscalerStatus> {
+    Ok(oa::api::autoscaling::v2::HorizontalPodAutoscalerStatus {
+        conditions: non_empty(convert_vec(s.conditions, c_api_autoscaling_v2_HorizontalPodAutoscalerCondition)?),
+        current_metrics: non_empty(convert_vec(s.current_metrics, c_api_autoscaling_v2_MetricStatus)?),
+        current_replicas: omit_zero(s.current_replicas),
         desired_replicas: s.desired_replicas.unwrap_or_default(),
         last_scale_time: super::time(s.last_scale_time)?,
         observed_generation: s.observed_generation,
@@ -1109,6 +1144,63 @@ pub(super) fn c_api_autoscaling_v1_CrossVersionObjectReference(
         api_version: omit_zero(s.api_version),
         kind: s.kind.unwrap_or_default(),
         name: s.name.unwrap_or_default(),
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_HorizontalPodAutoscalerBehavior(
+    s: pb::api::autoscaling::v2::HorizontalPodAutoscalerBehavior,
+) -> R<oa::api::autoscaling::v2::HorizontalPodAutoscalerBehavior> {
+    Ok(oa::api::autoscaling::v2::HorizontalPodAutoscalerBehavior {
+        scale_down: s.scale_down.map(c_api_autoscaling_v2_HpaScalingRules).transpose()?,
+        scale_up: s.scale_up.map(c_api_autoscaling_v2_HpaScalingRules).transpose()?,
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_MetricSpec(
+    s: pb::api::autoscaling::v2::MetricSpec,
+) -> R<oa::api::autoscaling::v2::MetricSpec> {
+    Ok(oa::api::autoscaling::v2::MetricSpec {
+        container_resource: s.container_resource.map(c_api_autoscaling_v2_ContainerResourceMetricSource).transpose()?,
+        external: s.external.map(c_api_autoscaling_v2_ExternalMetricSource).transpose()?,
+        object: s.object.map(c_api_autoscaling_v2_ObjectMetricSource).transpose()?,
+        pods: s.pods.map(c_api_autoscaling_v2_PodsMetricSource).transpose()?,
+        resource: s.resource.map(c_api_autoscaling_v2_ResourceMetricSource).transpose()?,
+        type_: s.r#type.unwrap_or_default(),
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_CrossVersionObjectReference(
+    s: pb::api::autoscaling::v2::CrossVersionObjectReference,
+) -> R<oa::api::autoscaling::v2::CrossVersionObjectReference> {
+    Ok(oa::api::autoscaling::v2::CrossVersionObjectReference {
+        api_version: omit_zero(s.api_version),
+        kind: s.kind.unwrap_or_default(),
+        name: s.name.unwrap_or_default(),
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_HorizontalPodAutoscalerCondition(
+    s: pb::api::autoscaling::v2::HorizontalPodAutoscalerCondition,
+) -> R<oa::api::autoscaling::v2::HorizontalPodAutoscalerCondition> {
+    Ok(oa::api::autoscaling::v2::HorizontalPodAutoscalerCondition {
+        last_transition_time: super::time(s.last_transition_time)?,
+        message: omit_zero(s.message),
+        reason: omit_zero(s.reason),
+        status: s.status.unwrap_or_default(),
+        type_: s.r#type.unwrap_or_default(),
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_MetricStatus(
+    s: pb::api::autoscaling::v2::MetricStatus,
+) -> R<oa::api::autoscaling::v2::MetricStatus> {
+    Ok(oa::api::autoscaling::v2::MetricStatus {
+        container_resource: s.container_resource.map(c_api_autoscaling_v2_ContainerResourceMetricStatus).transpose()?,
+        external: s.external.map(c_api_autoscaling_v2_ExternalMetricStatus).transpose()?,
+        object: s.object.map(c_api_autoscaling_v2_ObjectMetricStatus).transpose()?,
+        pods: s.pods.map(c_api_autoscaling_v2_PodsMetricStatus).transpose()?,
+        resource: s.resource.map(c_api_autoscaling_v2_ResourceMetricStatus).transpose()?,
+        type_: s.r#type.unwrap_or_default(),
     })
 }
 
@@ -1760,6 +1852,111 @@ pub(super) fn c_api_batch_v1_SuccessPolicyRule(
     })
 }
 
+pub(super) fn c_api_autoscaling_v2_HpaScalingRules(
+    s: pb::api::autoscaling::v2::HpaScalingRules,
+) -> R<oa::api::autoscaling::v2::HPAScalingRules> {
+    Ok(oa::api::autoscaling::v2::HPAScalingRules {
+        policies: non_empty(convert_vec(s.policies, c_api_autoscaling_v2_HpaScalingPolicy)?),
+        select_policy: s.select_policy,
+        stabilization_window_seconds: s.stabilization_window_seconds,
+        tolerance: s.tolerance.map(super::quantity).transpose()?,
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_ContainerResourceMetricSource(
+    s: pb::api::autoscaling::v2::ContainerResourceMetricSource,
+) -> R<oa::api::autoscaling::v2::ContainerResourceMetricSource> {
+    Ok(oa::api::autoscaling::v2::ContainerResourceMetricSource {
+        container: s.container.unwrap_or_default(),
+        name: s.name.unwrap_or_default(),
+        target: c_api_autoscaling_v2_MetricTarget(s.target.unwrap_or_default())?,
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_ExternalMetricSource(
+    s: pb::api::autoscaling::v2::ExternalMetricSource,
+) -> R<oa::api::autoscaling::v2::ExternalMetricSource> {
+    Ok(oa::api::autoscaling::v2::ExternalMetricSource {
+        metric: c_api_autoscaling_v2_MetricIdentifier(s.metric.unwrap_or_default())?,
+        target: c_api_autoscaling_v2_MetricTarget(s.target.unwrap_or_default())?,
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_ObjectMetricSource(
+    s: pb::api::autoscaling::v2::ObjectMetricSource,
+) -> R<oa::api::autoscaling::v2::ObjectMetricSource> {
+    Ok(oa::api::autoscaling::v2::ObjectMetricSource {
+        described_object: c_api_autoscaling_v2_CrossVersionObjectReference(s.described_object.unwrap_or_default())?,
+        metric: c_api_autoscaling_v2_MetricIdentifier(s.metric.unwrap_or_default())?,
+        target: c_api_autoscaling_v2_MetricTarget(s.target.unwrap_or_default())?,
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_PodsMetricSource(
+    s: pb::api::autoscaling::v2::PodsMetricSource,
+) -> R<oa::api::autoscaling::v2::PodsMetricSource> {
+    Ok(oa::api::autoscaling::v2::PodsMetricSource {
+        metric: c_api_autoscaling_v2_MetricIdentifier(s.metric.unwrap_or_default())?,
+        target: c_api_autoscaling_v2_MetricTarget(s.target.unwrap_or_default())?,
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_ResourceMetricSource(
+    s: pb::api::autoscaling::v2::ResourceMetricSource,
+) -> R<oa::api::autoscaling::v2::ResourceMetricSource> {
+    Ok(oa::api::autoscaling::v2::ResourceMetricSource {
+        name: s.name.unwrap_or_default(),
+        target: c_api_autoscaling_v2_MetricTarget(s.target.unwrap_or_default())?,
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_ContainerResourceMetricStatus(
+    s: pb::api::autoscaling::v2::ContainerResourceMetricStatus,
+) -> R<oa::api::autoscaling::v2::ContainerResourceMetricStatus> {
+    Ok(oa::api::autoscaling::v2::ContainerResourceMetricStatus {
+        container: s.container.unwrap_or_default(),
+        current: c_api_autoscaling_v2_MetricValueStatus(s.current.unwrap_or_default())?,
+        name: s.name.unwrap_or_default(),
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_ExternalMetricStatus(
+    s: pb::api::autoscaling::v2::ExternalMetricStatus,
+) -> R<oa::api::autoscaling::v2::ExternalMetricStatus> {
+    Ok(oa::api::autoscaling::v2::ExternalMetricStatus {
+        current: c_api_autoscaling_v2_MetricValueStatus(s.current.unwrap_or_default())?,
+        metric: c_api_autoscaling_v2_MetricIdentifier(s.metric.unwrap_or_default())?,
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_ObjectMetricStatus(
+    s: pb::api::autoscaling::v2::ObjectMetricStatus,
+) -> R<oa::api::autoscaling::v2::ObjectMetricStatus> {
+    Ok(oa::api::autoscaling::v2::ObjectMetricStatus {
+        current: c_api_autoscaling_v2_MetricValueStatus(s.current.unwrap_or_default())?,
+        described_object: c_api_autoscaling_v2_CrossVersionObjectReference(s.described_object.unwrap_or_default())?,
+        metric: c_api_autoscaling_v2_MetricIdentifier(s.metric.unwrap_or_default())?,
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_PodsMetricStatus(
+    s: pb::api::autoscaling::v2::PodsMetricStatus,
+) -> R<oa::api::autoscaling::v2::PodsMetricStatus> {
+    Ok(oa::api::autoscaling::v2::PodsMetricStatus {
+        current: c_api_autoscaling_v2_MetricValueStatus(s.current.unwrap_or_default())?,
+        metric: c_api_autoscaling_v2_MetricIdentifier(s.metric.unwrap_or_default())?,
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_ResourceMetricStatus(
+    s: pb::api::autoscaling::v2::ResourceMetricStatus,
+) -> R<oa::api::autoscaling::v2::ResourceMetricStatus> {
+    Ok(oa::api::autoscaling::v2::ResourceMetricStatus {
+        current: c_api_autoscaling_v2_MetricValueStatus(s.current.unwrap_or_default())?,
+        name: s.name.unwrap_or_default(),
+    })
+}
+
 pub(super) fn c_api_core_v1_PortStatus(s: pb::api::core::v1::PortStatus) -> R<oa::api::core::v1::PortStatus> {
     Ok(oa::api::core::v1::PortStatus {
         error: s.error,
@@ -1973,6 +2170,46 @@ pub(super) fn c_api_batch_v1_PodFailurePolicyOnPodConditionsPattern(
     Ok(oa::api::batch::v1::PodFailurePolicyOnPodConditionsPattern {
         status: s.status.unwrap_or_default(),
         type_: s.r#type.unwrap_or_default(),
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_HpaScalingPolicy(
+    s: pb::api::autoscaling::v2::HpaScalingPolicy,
+) -> R<oa::api::autoscaling::v2::HPAScalingPolicy> {
+    Ok(oa::api::autoscaling::v2::HPAScalingPolicy {
+        period_seconds: s.period_seconds.unwrap_or_default(),
+        type_: s.r#type.unwrap_or_default(),
+        value: s.value.unwrap_or_default(),
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_MetricTarget(
+    s: pb::api::autoscaling::v2::MetricTarget,
+) -> R<oa::api::autoscaling::v2::MetricTarget> {
+    Ok(oa::api::autoscaling::v2::MetricTarget {
+        average_utilization: s.average_utilization,
+        average_value: s.average_value.map(super::quantity).transpose()?,
+        type_: s.r#type.unwrap_or_default(),
+        value: s.value.map(super::quantity).transpose()?,
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_MetricIdentifier(
+    s: pb::api::autoscaling::v2::MetricIdentifier,
+) -> R<oa::api::autoscaling::v2::MetricIdentifier> {
+    Ok(oa::api::autoscaling::v2::MetricIdentifier {
+        name: s.name.unwrap_or_default(),
+        selector: s.selector.map(c_apimachinery_pkg_apis_meta_v1_LabelSelector).transpose()?,
+    })
+}
+
+pub(super) fn c_api_autoscaling_v2_MetricValueStatus(
+    s: pb::api::autoscaling::v2::MetricValueStatus,
+) -> R<oa::api::autoscaling::v2::MetricValueStatus> {
+    Ok(oa::api::autoscaling::v2::MetricValueStatus {
+        average_utilization: s.average_utilization,
+        average_value: s.average_value.map(super::quantity).transpose()?,
+        value: s.value.map(super::quantity).transpose()?,
     })
 }
 
@@ -2210,6 +2447,10 @@ pub(super) fn decode_object(api_version: &str, kind: &str, raw: &[u8]) -> Option
             .map_err(super::malformed)
             .and_then(c_api_autoscaling_v1_HorizontalPodAutoscaler)
             .and_then(|o| super::to_json(&o)),
+        ("autoscaling/v2", "HorizontalPodAutoscaler") => pb::api::autoscaling::v2::HorizontalPodAutoscaler::decode(raw)
+            .map_err(super::malformed)
+            .and_then(c_api_autoscaling_v2_HorizontalPodAutoscaler)
+            .and_then(|o| super::to_json(&o)),
         (_, "DeleteOptions") => pb::apimachinery::pkg::apis::meta::v1::DeleteOptions::decode(raw)
             .map_err(super::malformed)
             .and_then(c_apimachinery_pkg_apis_meta_v1_DeleteOptions)
@@ -2236,5 +2477,6 @@ pub(super) const KINDS: &[(&str, &str)] = &[
     ("batch/v1", "Job"),
     ("batch/v1", "CronJob"),
     ("autoscaling/v1", "HorizontalPodAutoscaler"),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"),
     ("*", "DeleteOptions"),
 ];
