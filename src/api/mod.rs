@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod kubeconfig;
 pub mod objects;
 pub mod path;
+pub mod protobuf;
 pub mod registry;
 pub mod request;
 pub mod server;
