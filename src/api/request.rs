@@ -52,6 +52,10 @@ pub fn decode_object(media_type: &str, body: &[u8], kind: &str) -> Result<Value,
         "application/yaml" | "application/x-yaml" | "text/yaml" => serde_yaml::from_slice(body).map_err(|e| {
             ApiError::bad_request(format!("the object provided is unrecognized (must be of type {kind}): yaml: {e}"))
         })?,
+        crate::api::protobuf::CONTENT_TYPE => crate::api::protobuf::decode_body(body).map_err(|e| match e {
+            crate::api::protobuf::ProtobufError::UnknownKind { .. } => ApiError::unsupported_media_type_because(e.to_string()),
+            other => ApiError::bad_request(format!("the object provided is unrecognized (must be of type {kind}): {other}")),
+        })?,
         other => return Err(ApiError::unsupported_media_type(other)),
     };
     if !value.is_object() {
@@ -195,6 +199,10 @@ mod tests {
             "x"
         );
         assert_eq!(decode_object("text/plain", b"x", "Pod").unwrap_err().code, 415);
+        assert_eq!(decode_object("application/vnd.kubernetes.protobuf", b"{}", "Pod").unwrap_err().code, 400);
+        let configmap = hex::decode("6b3873000a0f0a0276311209436f6e6669674d6170121d0a130a03636d3112001a0022002a0032003800420012060a01611201621a002200").unwrap();
+        let decoded = decode_object("application/vnd.kubernetes.protobuf", &configmap, "ConfigMap").unwrap();
+        assert_eq!(decoded["data"]["a"], "b");
     }
 
     #[test]

@@ -151,9 +151,14 @@ impl ApiError {
             415,
             "UnsupportedMediaType",
             format!(
-                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {content_type:?})"
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {content_type:?})"
             ),
         )
+    }
+
+    /// 415 with a specific explanation.
+    pub fn unsupported_media_type_because(message: impl Into<String>) -> Self {
+        Self::new(415, "UnsupportedMediaType", message)
     }
 
     /// 415 for a PATCH whose Content-Type is not a patch format.
