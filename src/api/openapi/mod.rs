@@ -20,6 +20,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha512};
 
 use crate::api::registry::{self, RESOURCES, ResourceDef};
+use crate::api::request::Params;
 use crate::api::status::ApiError;
 use crate::api::system::KUBERNETES_VERSION;
 
@@ -80,8 +81,9 @@ pub fn document(group: &str, version: &str) -> Option<Value> {
     }))
 }
 
+static DOCUMENTS: OnceLock<Documents> = OnceLock::new();
+
 fn documents() -> &'static Documents {
-    static DOCUMENTS: OnceLock<Documents> = OnceLock::new();
     DOCUMENTS.get_or_init(|| {
         let groups: Vec<Served> = group_versions()
             .into_iter()
@@ -94,6 +96,15 @@ fn documents() -> &'static Documents {
         let index = Served::new(String::new(), &json!({ "paths": entries }));
         Documents { index, groups }
     })
+}
+
+/// The documents; the first caller builds them on the blocking pool rather than on an
+/// event loop (it takes a moment: every schema of every group-version).
+async fn loaded() -> &'static Documents {
+    match DOCUMENTS.get() {
+        Some(documents) => documents,
+        None => web::block(documents).await.unwrap_or_else(|_| documents()),
+    }
 }
 
 /// Whether the request's `If-None-Match` names `hash`.
@@ -128,14 +139,14 @@ fn respond(req: &HttpRequest, served: &Served) -> HttpResponse {
 
 /// `GET /openapi/v3`.
 pub async fn index(req: HttpRequest) -> HttpResponse {
-    respond(&req, &documents().index)
+    respond(&req, &loaded().await.index)
 }
 
 /// `GET /openapi/v3/{path}`: a group-version's document; the index for an empty path.
 pub async fn group_version(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let path = path.into_inner();
     let path = path.trim_end_matches('/');
-    let documents = documents();
+    let documents = loaded().await;
     if path.is_empty() {
         return Ok(respond(&req, &documents.index));
     }
