@@ -118,12 +118,9 @@ fn not_modified(req: &HttpRequest, hash: &str) -> bool {
 
 fn respond(req: &HttpRequest, served: &Served) -> HttpResponse {
     let etag = format!("\"{}\"", served.hash);
-    let requested = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-        .ok()
-        .and_then(|q| q.0.into_iter().find(|(k, _)| k == "hash").map(|(_, v)| v));
     // A URL that names the current hash is immutable; any other answer may change.
-    let cache =
-        if requested.as_deref() == Some(served.hash.as_str()) { "public, immutable" } else { "no-cache, private" };
+    let current = Params::parse(req.query_string()).get("hash") == Some(served.hash.as_str());
+    let cache = if current { "public, immutable" } else { "no-cache, private" };
     if not_modified(req, &served.hash) {
         return HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
