@@ -3,6 +3,7 @@
 //! - `store_contract`: the storage contract, against every backend, with the SIGKILL test.
 //! - `api_http`: the API over HTTPS through the real router, including bad input.
 //! - `kubectl`: the real kubectl binaries against `reddwarf serve`.
+//! - `openapi`: the OpenAPI v3 documents, through `kubectl explain`, `create -f` and `apply -f`.
 //! - `python_client`: the Python `kubernetes` client against `reddwarf serve`.
 //! - `kube_client`: kube-rs against `reddwarf serve`.
 #![allow(clippy::disallowed_methods, reason = "tests spawn the server, kubectl and python as real peers")]
@@ -12,5 +13,6 @@ mod support;
 mod api_http;
 mod kube_client;
 mod kubectl;
+mod openapi;
 mod python_client;
 mod store_contract;

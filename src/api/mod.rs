@@ -1,14 +1,16 @@
 //! The Kubernetes HTTP API, on actix-web over rustls. One resource registry
 //! ([`registry`]) drives routing ([`path`]), discovery ([`discovery`]), printing
-//! ([`table`]) and validation ([`objects`]); handlers for each verb read and write the
-//! [`crate::store`]; every error is a `Status` built in [`status`]. Lifecycle decisions
-//! are not made here: they live in `logic` and the actors.
+//! ([`table`]), validation ([`objects`]) and the OpenAPI documents ([`openapi`]);
+//! handlers for each verb read and write the [`crate::store`]; every error is a `Status`
+//! built in [`status`]. Lifecycle decisions are not made here: they live in `logic` and
+//! the actors.
 
 pub mod auth;
 pub mod bootstrap;
 pub mod discovery;
 pub mod kubeconfig;
 pub mod objects;
+pub mod openapi;
 pub mod path;
 pub mod protobuf;
 pub mod registry;
@@ -131,5 +133,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/apis/", web::get().to(discovery::groups))
         .route("/apis/{group}", web::get().to(discovery::group))
         .route("/apis/{group}/{version}", web::get().to(discovery::group_resources))
+        .route("/openapi/v3", web::get().to(openapi::index))
+        .route("/openapi/v3/{path:.*}", web::get().to(openapi::group_version))
         .default_service(web::to(resource));
 }

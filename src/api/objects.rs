@@ -8,6 +8,7 @@ use std::marker::PhantomData;
 use bytes::Bytes;
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::Value;
 
 use crate::api::registry::ResourceDef;
@@ -65,6 +66,10 @@ pub trait Codec: Send + Sync {
     fn stored_field(&self, field: &str) -> String {
         field.to_string()
     }
+
+    /// The OpenAPI schema of the kind clients send and receive: a `$ref` to it, with the
+    /// schema and everything it references added to `generator` (see `api::openapi`).
+    fn schema(&self, generator: &mut SchemaGenerator) -> Schema;
 }
 
 /// The [`Codec`] of a `k8s-openapi` type with [`ObjectRules`].
@@ -123,7 +128,7 @@ fn check<K: ObjectRules>(def: &ResourceDef, object: &K, old: Option<&K>) -> Resu
     }
 }
 
-impl<K: ObjectRules> Codec for Typed<K> {
+impl<K: ObjectRules + JsonSchema> Codec for Typed<K> {
     fn create(&self, def: &ResourceDef, body: Value, server: &ServerMeta) -> Result<Prepared, ApiError> {
         let (mut object, unknown_fields): (K, _) = decode_tracking(def, body)?;
         let meta = object.metadata_mut();
@@ -188,6 +193,10 @@ impl<K: ObjectRules> Codec for Typed<K> {
     fn normalize(&self, def: &ResourceDef, value: Value) -> Result<Value, ApiError> {
         let object: K = decode(def, value)?;
         encode(&object)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Schema {
+        generator.subschema_for::<K>()
     }
 }
 
@@ -256,6 +265,10 @@ impl Codec for EventsV1 {
 
     fn stored_field(&self, field: &str) -> String {
         event_v1_field_to_core(field)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Schema {
+        generator.subschema_for::<EventV1>()
     }
 }
 

@@ -62,7 +62,9 @@ pub fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
     let key = toleration.key.as_deref().unwrap_or("");
     match toleration.operator.as_deref().unwrap_or("Equal") {
         "Exists" => key.is_empty() || key == taint.key,
-        "Equal" => key == taint.key && toleration.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or(""),
+        "Equal" => {
+            key == taint.key && toleration.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("")
+        }
         _ => false,
     }
 }
@@ -88,10 +90,12 @@ pub fn term_matches(term: &NodeSelectorTerm, node: &NodeInfo) -> bool {
     if expressions.is_empty() && fields.is_empty() {
         return false;
     }
-    let labels_ok = expressions.iter().all(|e| requirement(e).is_some_and(|r| r.matches(node.labels.get(&e.key).map(String::as_str))));
-    let fields_ok = fields.iter().all(|e| {
-        e.key == "metadata.name" && requirement(e).is_some_and(|r| r.matches(Some(node.name.as_str())))
-    });
+    let labels_ok = expressions
+        .iter()
+        .all(|e| requirement(e).is_some_and(|r| r.matches(node.labels.get(&e.key).map(String::as_str))));
+    let fields_ok = fields
+        .iter()
+        .all(|e| e.key == "metadata.name" && requirement(e).is_some_and(|r| r.matches(Some(node.name.as_str()))));
     labels_ok && fields_ok
 }
 
@@ -108,7 +112,9 @@ pub fn filter(pod: &PodRequest, node: &NodeInfo) -> Result<(), Unfit> {
         return Err(Unfit::Unschedulable);
     }
     let after = |used: i64, asked: i64| used + asked;
-    if pod.requests.cpu_millis > 0 && after(node.requested.cpu_millis, pod.requests.cpu_millis) > node.allocatable.cpu_millis {
+    if pod.requests.cpu_millis > 0
+        && after(node.requested.cpu_millis, pod.requests.cpu_millis) > node.allocatable.cpu_millis
+    {
         return Err(Unfit::InsufficientCpu);
     }
     if pod.requests.memory_bytes > 0
@@ -134,7 +140,9 @@ pub fn filter(pod: &PodRequest, node: &NodeInfo) -> Result<(), Unfit> {
     }
     let conflicts = pod.host_ports.iter().any(|want| {
         node.used_ports.iter().any(|used| {
-            used.protocol == want.protocol && used.port == want.port && (used.ip.is_empty() || want.ip.is_empty() || used.ip == want.ip)
+            used.protocol == want.protocol
+                && used.port == want.port
+                && (used.ip.is_empty() || want.ip.is_empty() || used.ip == want.ip)
         })
     });
     if conflicts {
@@ -159,7 +167,12 @@ mod tests {
     }
 
     fn taint(key: &str, value: &str, effect: &str) -> Taint {
-        Taint { key: key.into(), value: Some(value.into()).filter(|v: &String| !v.is_empty()), effect: effect.into(), time_added: None }
+        Taint {
+            key: key.into(),
+            value: Some(value.into()).filter(|v: &String| !v.is_empty()),
+            effect: effect.into(),
+            time_added: None,
+        }
     }
 
     #[test]
@@ -185,7 +198,8 @@ mod tests {
         let p = || pod("1", "1Gi", json!({}));
         let ok = node("n", "4", "8Gi", json!({}));
         assert_eq!(filter(&p(), &ok), Ok(()));
-        let not_ready = node("n", "4", "8Gi", json!({"status": {"conditions": [{"type": "Ready", "status": "Unknown"}]}}));
+        let not_ready =
+            node("n", "4", "8Gi", json!({"status": {"conditions": [{"type": "Ready", "status": "Unknown"}]}}));
         assert_eq!(filter(&p(), &not_ready), Err(Unfit::NotReady));
         let cordoned = node("n", "4", "8Gi", json!({"spec": {"unschedulable": true}}));
         assert_eq!(filter(&p(), &cordoned), Err(Unfit::Unschedulable));
@@ -200,9 +214,20 @@ mod tests {
         assert_eq!(filter(&pod("1500m", "1Gi", json!({})), &taken), Err(Unfit::InsufficientCpu), "bound pods count");
         let selected = pod("1", "1Gi", json!({"spec": {"nodeSelector": {"disk": "ssd"}}}));
         assert_eq!(filter(&selected, &ok), Err(Unfit::AffinityMismatch));
-        let tainted = node("n", "4", "8Gi", json!({"spec": {"taints": [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]}}));
-        assert_eq!(filter(&p(), &tainted), Err(Unfit::UntoleratedTaint { key: "dedicated".into(), value: "gpu".into() }));
-        assert_eq!(Unfit::UntoleratedTaint { key: "dedicated".into(), value: "gpu".into() }.to_string(), "node(s) had untolerated taint {dedicated: gpu}");
+        let tainted = node(
+            "n",
+            "4",
+            "8Gi",
+            json!({"spec": {"taints": [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]}}),
+        );
+        assert_eq!(
+            filter(&p(), &tainted),
+            Err(Unfit::UntoleratedTaint { key: "dedicated".into(), value: "gpu".into() })
+        );
+        assert_eq!(
+            Unfit::UntoleratedTaint { key: "dedicated".into(), value: "gpu".into() }.to_string(),
+            "node(s) had untolerated taint {dedicated: gpu}"
+        );
         let tolerant = pod("1", "1Gi", json!({"spec": {"tolerations": [{"key": "dedicated", "operator": "Exists"}]}}));
         assert_eq!(filter(&tolerant, &tainted), Ok(()));
         let soft = node("n", "4", "8Gi", json!({"spec": {"taints": [{"key": "x", "effect": "PreferNoSchedule"}]}}));
@@ -215,8 +240,14 @@ mod tests {
 
     #[test]
     fn host_ports_conflict_across_addresses() {
-        let web = |ip: &str| pod("100m", "1Mi", json!({"spec": {"containers": [{"name": "c", "image": "x",
-            "ports": [{"containerPort": 80, "hostPort": 8080, "hostIP": ip}]}]}}));
+        let web = |ip: &str| {
+            pod(
+                "100m",
+                "1Mi",
+                json!({"spec": {"containers": [{"name": "c", "image": "x",
+            "ports": [{"containerPort": 80, "hostPort": 8080, "hostIP": ip}]}]}}),
+            )
+        };
         let mut n = node("n", "4", "8Gi", json!({}));
         n.assume(&web("10.0.0.1"));
         assert_eq!(filter(&web("10.0.0.1"), &n), Err(Unfit::HostPortConflict));
@@ -228,8 +259,12 @@ mod tests {
     fn required_affinity_operators() {
         let n = node("n1", "4", "8Gi", json!({"metadata": {"labels": {"zone": "east", "gen": "5"}}}));
         let with = |expressions: serde_json::Value| {
-            pod("1", "1Gi", json!({"spec": {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
-                {"nodeSelectorTerms": [{"matchExpressions": expressions}]}}}}}))
+            pod(
+                "1",
+                "1Gi",
+                json!({"spec": {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
+                {"nodeSelectorTerms": [{"matchExpressions": expressions}]}}}}}),
+            )
         };
         let cases = [
             (json!([{"key": "zone", "operator": "In", "values": ["east", "west"]}]), true),
@@ -238,14 +273,21 @@ mod tests {
             (json!([{"key": "gpu", "operator": "DoesNotExist"}]), true),
             (json!([{"key": "gen", "operator": "Gt", "values": ["4"]}]), true),
             (json!([{"key": "gen", "operator": "Lt", "values": ["4"]}]), false),
-            (json!([{"key": "zone", "operator": "In", "values": ["east"]}, {"key": "gen", "operator": "Gt", "values": ["9"]}]), false),
+            (
+                json!([{"key": "zone", "operator": "In", "values": ["east"]}, {"key": "gen", "operator": "Gt", "values": ["9"]}]),
+                false,
+            ),
             (json!([]), false),
         ];
         for (expressions, want) in cases {
             assert_eq!(filter(&with(expressions.clone()), &n).is_ok(), want, "{expressions}");
         }
-        let by_name = pod("1", "1Gi", json!({"spec": {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
-            {"nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}]}}}}}));
+        let by_name = pod(
+            "1",
+            "1Gi",
+            json!({"spec": {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
+            {"nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}]}}}}}),
+        );
         assert_eq!(filter(&by_name, &n), Ok(()));
     }
 }

@@ -40,7 +40,11 @@ pub fn unschedulable_message(total: usize, reasons: &[Unfit]) -> String {
 /// Picks the best node for `pod`: the feasible node with the highest total score, ties
 /// broken by `tie_break` (any number; the caller passes randomness so equal nodes share
 /// the load).
-pub fn schedule<'a>(pod: &PodRequest, nodes: impl IntoIterator<Item = &'a NodeInfo>, tie_break: u64) -> Result<&'a str, NoFit> {
+pub fn schedule<'a>(
+    pod: &PodRequest,
+    nodes: impl IntoIterator<Item = &'a NodeInfo>,
+    tie_break: u64,
+) -> Result<&'a str, NoFit> {
     let mut feasible: Vec<(&NodeInfo, i64, i64)> = Vec::new();
     let mut rejected = Vec::new();
     let mut total = 0;
@@ -60,7 +64,8 @@ pub fn schedule<'a>(pod: &PodRequest, nodes: impl IntoIterator<Item = &'a NodeIn
         resource + affinity
     };
     let best = feasible.iter().map(|&(_, r, a)| total_score(r, a)).max().expect("feasible is not empty");
-    let winners: Vec<&NodeInfo> = feasible.iter().filter(|&&(_, r, a)| total_score(r, a) == best).map(|(n, _, _)| *n).collect();
+    let winners: Vec<&NodeInfo> =
+        feasible.iter().filter(|&&(_, r, a)| total_score(r, a) == best).map(|(n, _, _)| *n).collect();
     Ok(&winners[(tie_break % winners.len() as u64) as usize].name)
 }
 
@@ -90,7 +95,9 @@ mod tests {
         if let (Some(base), serde_json::Value::Object(extra)) = (base.as_object_mut(), extra) {
             for (k, v) in extra {
                 match (base.get_mut(&k), v) {
-                    (Some(existing @ serde_json::Value::Object(_)), v @ serde_json::Value::Object(_)) => merge(existing, v),
+                    (Some(existing @ serde_json::Value::Object(_)), v @ serde_json::Value::Object(_)) => {
+                        merge(existing, v)
+                    }
                     (_, v) => {
                         base.insert(k, v);
                     }
@@ -128,7 +135,11 @@ mod tests {
         let p = pod("2", "1Gi", json!({"spec": {"nodeSelector": {"disk": "ssd"}}}));
         assert_eq!(
             schedule(&p, &nodes, 0),
-            Err(NoFit { message: "0/3 nodes are available: 2 Insufficient cpu, 1 node(s) didn't match Pod's node affinity/selector.".into() })
+            Err(NoFit {
+                message:
+                    "0/3 nodes are available: 2 Insufficient cpu, 1 node(s) didn't match Pod's node affinity/selector."
+                        .into()
+            })
         );
         assert_eq!(schedule(&p, &[], 0).unwrap_err().message, "0/0 nodes are available.");
     }

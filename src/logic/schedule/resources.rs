@@ -100,7 +100,10 @@ pub struct NodeInfo {
 const DEFAULT_CPU_MILLIS: i64 = 100;
 const DEFAULT_MEMORY_BYTES: i64 = 200 * 1024 * 1024;
 
-fn amount(map: Option<&BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>, name: &str) -> Option<i64> {
+fn amount(
+    map: Option<&BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>,
+    name: &str,
+) -> Option<i64> {
     let quantity = parse_quantity(&map?.get(name)?.0).ok()?;
     Some(if name == "cpu" { quantity.millis() } else { quantity.units() })
 }
@@ -145,11 +148,16 @@ impl PodRequest {
             .collect();
         let node_affinity = spec.affinity.as_ref().and_then(|a| a.node_affinity.as_ref());
         Self {
-            key: format!("{}/{}", pod.metadata.namespace.as_deref().unwrap_or(""), pod.metadata.name.as_deref().unwrap_or("")),
+            key: format!(
+                "{}/{}",
+                pod.metadata.namespace.as_deref().unwrap_or(""),
+                pod.metadata.name.as_deref().unwrap_or("")
+            ),
             requests: effective(false),
             scoring_requests: effective(true),
             node_selector: spec.node_selector.clone().unwrap_or_default(),
-            required_affinity: node_affinity.and_then(|a| a.required_during_scheduling_ignored_during_execution.clone()),
+            required_affinity: node_affinity
+                .and_then(|a| a.required_during_scheduling_ignored_during_execution.clone()),
             preferred_affinity: node_affinity
                 .and_then(|a| a.preferred_during_scheduling_ignored_during_execution.clone())
                 .unwrap_or_default(),
@@ -250,7 +258,8 @@ mod tests {
         assert!(info.unschedulable && !info.ready);
         assert_eq!(info.brands, ["lipkg", "lx"]);
         assert_eq!(info.allocatable, Resources { cpu_millis: 4000, memory_bytes: 8 << 30, pods: 110 });
-        let pod = PodRequest { requests: Resources { cpu_millis: 500, memory_bytes: 1, pods: 1 }, ..Default::default() };
+        let pod =
+            PodRequest { requests: Resources { cpu_millis: 500, memory_bytes: 1, pods: 1 }, ..Default::default() };
         info.assume(&pod);
         info.refresh_from(&node);
         assert_eq!(info.requested.cpu_millis, 500, "refreshing the node keeps its pods");

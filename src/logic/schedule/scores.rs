@@ -13,9 +13,12 @@ fn fraction_used(used: i64, capacity: i64) -> f64 {
 
 /// Least-allocated plus balanced-allocation, for CPU and memory.
 pub fn resource_score(pod: &PodRequest, node: &NodeInfo) -> i64 {
-    let cpu = fraction_used(node.scoring_requested.cpu_millis + pod.scoring_requests.cpu_millis, node.allocatable.cpu_millis);
-    let memory =
-        fraction_used(node.scoring_requested.memory_bytes + pod.scoring_requests.memory_bytes, node.allocatable.memory_bytes);
+    let cpu =
+        fraction_used(node.scoring_requested.cpu_millis + pod.scoring_requests.cpu_millis, node.allocatable.cpu_millis);
+    let memory = fraction_used(
+        node.scoring_requested.memory_bytes + pod.scoring_requests.memory_bytes,
+        node.allocatable.memory_bytes,
+    );
     let least_allocated = ((1.0 - cpu) + (1.0 - memory)) / 2.0 * MAX_SCORE as f64;
     // With two resources the standard deviation is half their difference.
     let balanced = (1.0 - (cpu - memory).abs() / 2.0) * MAX_SCORE as f64;
@@ -47,15 +50,32 @@ mod tests {
         let mut even = node("even", "4", "8Gi", json!({}));
         even.assume(&pod("1500m", "3Gi", json!({})));
         assert!(resource_score(&p, &even) > resource_score(&p, &lopsided));
-        assert_eq!(resource_score(&pod("0", "0", json!({})), &node("zero", "0", "0", json!({}))), 100, "no capacity: balanced only");
+        assert_eq!(
+            resource_score(&pod("0", "0", json!({})), &node("zero", "0", "0", json!({}))),
+            100,
+            "no capacity: balanced only"
+        );
     }
 
     #[test]
     fn preferred_weights_add_up() {
-        let p = pod("1", "1Gi", json!({"spec": {"affinity": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+        let p = pod(
+            "1",
+            "1Gi",
+            json!({"spec": {"affinity": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
             {"weight": 20, "preference": {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["east"]}]}},
-            {"weight": 5, "preference": {"matchExpressions": [{"key": "ssd", "operator": "Exists"}]}}]}}}}));
-        assert_eq!(preferred_affinity(&p, &node("a", "1", "1Gi", json!({"metadata": {"labels": {"zone": "east", "ssd": ""}}}))), 25);
-        assert_eq!(preferred_affinity(&p, &node("b", "1", "1Gi", json!({"metadata": {"labels": {"zone": "west"}}}))), 0);
+            {"weight": 5, "preference": {"matchExpressions": [{"key": "ssd", "operator": "Exists"}]}}]}}}}),
+        );
+        assert_eq!(
+            preferred_affinity(
+                &p,
+                &node("a", "1", "1Gi", json!({"metadata": {"labels": {"zone": "east", "ssd": ""}}}))
+            ),
+            25
+        );
+        assert_eq!(
+            preferred_affinity(&p, &node("b", "1", "1Gi", json!({"metadata": {"labels": {"zone": "west"}}}))),
+            0
+        );
     }
 }
