@@ -41,15 +41,23 @@ fn corrupt(what: &str) -> StoreError {
 }
 
 impl SledBackend {
-    /// Opens (or creates) the database in `dir`.
+    /// Opens (or creates) the database in `dir`. sled locks its files; a previous owner
+    /// that is still shutting down (a restart under SMF, or a store reopened in the same
+    /// process) may hold the lock for a moment, so a busy lock is retried for a while.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .flush_every_ms(None)
-            .cache_capacity(64 * 1024 * 1024)
-            .open()
-            .map_err(|e| backend_error(&format!("opening {}", dir.display()), e))?;
-        Ok(Self { db })
+        const LOCK_RETRIES: u32 = 100;
+        let mut attempt = 0;
+        loop {
+            let opened = sled::Config::new().path(dir).flush_every_ms(None).cache_capacity(64 * 1024 * 1024).open();
+            match opened {
+                Ok(db) => return Ok(Self { db }),
+                Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock && attempt < LOCK_RETRIES => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => return Err(backend_error(&format!("opening {}", dir.display()), e)),
+            }
+        }
     }
 
     fn meta(&self, name: &[u8]) -> Result<Option<u64>, StoreError> {
