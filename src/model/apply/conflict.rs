@@ -193,11 +193,8 @@ mod tests {
 
     #[test]
     fn several_conflicts_group_by_sorted_manager() {
-        let labels_app = FieldPath(vec![
-            PathElement::field("metadata"),
-            PathElement::field("labels"),
-            PathElement::field("app"),
-        ]);
+        let labels_app =
+            FieldPath(vec![PathElement::field("metadata"), PathElement::field("labels"), PathElement::field("app")]);
         let conflicts = Conflicts::new(vec![
             Conflict { manager: manager("kubelet", Operation::Update, Some("status")), path: labels_app.clone() },
             Conflict { manager: manager("helm", Operation::Apply, None), path: image_of("app") },
@@ -213,7 +210,11 @@ mod tests {
         );
         assert_eq!(
             conflicts.causes().iter().map(|c| c.message.as_str()).collect::<Vec<_>>(),
-            ["conflict with \"helm\"", "conflict with \"helm\"", "conflict with \"kubelet\" with subresource \"status\" using v1"]
+            [
+                "conflict with \"helm\"",
+                "conflict with \"helm\"",
+                "conflict with \"kubelet\" with subresource \"status\" using v1"
+            ]
         );
     }
 }

@@ -250,7 +250,10 @@ mod tests {
             ("image", PathElementError::UnknownPrefix("image".to_string())),
             (
                 "k:[1]",
-                PathElementError::Invalid { key: "k:[1]".to_string(), reason: "the key is not a JSON object".to_string() },
+                PathElementError::Invalid {
+                    key: "k:[1]".to_string(),
+                    reason: "the key is not a JSON object".to_string(),
+                },
             ),
         ];
         for (key, expected) in cases {
@@ -279,7 +282,7 @@ mod tests {
 
     #[test]
     fn orders_like_upstream() {
-        let mut elements = vec![
+        let mut elements = [
             PathElement::Index(0),
             PathElement::Value(json!("b")),
             PathElement::Value(json!(10)),

@@ -47,9 +47,8 @@ fn collect(value: &Value, node: Node<'_>, path: &mut Vec<PathElement>, set: &mut
             for (name, child) in object {
                 path.push(PathElement::field(name.as_str()));
                 let child_node = Node::of(Shape::of_field(ty, name), child);
-                let is_leaf = matches!(child_node, Node::Leaf)
-                    || child.is_null()
-                    || child.as_object().is_some_and(Map::is_empty);
+                let is_leaf =
+                    matches!(child_node, Node::Leaf) || child.is_null() || child.as_object().is_some_and(Map::is_empty);
                 if is_leaf {
                     set.insert(path);
                 } else {
@@ -129,7 +128,13 @@ fn compare_node(
 }
 
 /// Compares one node as `node` says; true when it was compared as a leaf.
-fn walk(node: Node<'_>, old: Option<&Value>, new: Option<&Value>, path: &mut Vec<PathElement>, out: &mut Comparison) -> bool {
+fn walk(
+    node: Node<'_>,
+    old: Option<&Value>,
+    new: Option<&Value>,
+    path: &mut Vec<PathElement>,
+    out: &mut Comparison,
+) -> bool {
     match node {
         Node::Leaf => {
             compare_leaf(old, new, path, out);
@@ -161,7 +166,13 @@ fn walk(node: Node<'_>, old: Option<&Value>, new: Option<&Value>, path: &mut Vec
             let elements = old_items.iter().chain(new_items.iter().filter(|(e, _)| find_item(&old_items, e).is_none()));
             for (element, _) in elements {
                 path.push(element.clone());
-                compare_node(find_item(&old_items, element), find_item(&new_items, element), kind.item_shape(), path, out);
+                compare_node(
+                    find_item(&old_items, element),
+                    find_item(&new_items, element),
+                    kind.item_shape(),
+                    path,
+                    out,
+                );
                 path.pop();
             }
             false
@@ -302,7 +313,11 @@ mod tests {
                 "a label changes, one goes, one comes",
                 json!({"metadata": {"labels": {"a": "1", "b": "2"}}}),
                 json!({"metadata": {"labels": {"a": "9", "c": "3"}}}),
-                [r#"{"f:metadata":{"f:labels":{"f:c":{}}}}"#, r#"{"f:metadata":{"f:labels":{"f:a":{}}}}"#, r#"{"f:metadata":{"f:labels":{"f:b":{}}}}"#],
+                [
+                    r#"{"f:metadata":{"f:labels":{"f:c":{}}}}"#,
+                    r#"{"f:metadata":{"f:labels":{"f:a":{}}}}"#,
+                    r#"{"f:metadata":{"f:labels":{"f:b":{}}}}"#,
+                ],
             ),
             (
                 "a container and its ports appear",

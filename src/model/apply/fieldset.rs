@@ -310,7 +310,12 @@ mod tests {
         );
         assert_eq!(
             rendered(&set),
-            [".x", ".metadata.labels.app", r#".spec.containers[name="nginx"]"#, r#".spec.containers[name="nginx"].image"#]
+            [
+                ".x",
+                ".metadata.labels.app",
+                r#".spec.containers[name="nginx"]"#,
+                r#".spec.containers[name="nginx"].image"#
+            ]
         );
         let finalizers = parse(r#"{"f:metadata":{"f:finalizers":{"v:\"a\"":{}}}}"#);
         assert_eq!(rendered(&finalizers), [r#".metadata.finalizers[="a"]"#]);

@@ -73,7 +73,8 @@ mod tests {
 
     #[test]
     fn forgives_only_fields_still_as_last_applied() {
-        let last = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"a": "1", "b": "2"}}});
+        let last =
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"a": "1", "b": "2"}}});
         let live = json!({
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "p", "labels": {"a": "1", "b": "changed"},

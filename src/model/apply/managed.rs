@@ -173,7 +173,8 @@ impl ManagedFieldsEntry {
     /// Upstream's manager identifier: the entry's identity as JSON, with the API version
     /// only for `Update`. Conflict messages sort managers by it.
     pub fn identifier(&self) -> String {
-        let mut out = format!(r#"{{"manager":{},"operation":"{}""#, Value::from(self.manager.as_str()), self.operation.as_str());
+        let mut out =
+            format!(r#"{{"manager":{},"operation":"{}""#, Value::from(self.manager.as_str()), self.operation.as_str());
         if self.operation == Operation::Update && !self.api_version.is_empty() {
             out.push_str(&format!(r#","apiVersion":{}"#, Value::from(self.api_version.as_str())));
         }
@@ -222,7 +223,10 @@ pub fn set_managed_fields(object: &mut Value, entries: &[ManagedFieldsEntry]) {
     if entries.is_empty() {
         metadata.remove("managedFields");
     } else {
-        metadata.insert("managedFields".to_string(), Value::Array(entries.iter().map(ManagedFieldsEntry::to_json).collect()));
+        metadata.insert(
+            "managedFields".to_string(),
+            Value::Array(entries.iter().map(ManagedFieldsEntry::to_json).collect()),
+        );
     }
 }
 
@@ -230,7 +234,11 @@ pub fn set_managed_fields(object: &mut Value, entries: &[ManagedFieldsEntry]) {
 /// request's object carries, so clients can rewrite ownership (`[]` or `[{}]` clears it);
 /// the live object's when the request carries none or unreadable ones; always the live
 /// object's through a subresource.
-pub fn managed_fields_for_write(live: Option<&Value>, new: &Value, through_subresource: bool) -> Vec<ManagedFieldsEntry> {
+pub fn managed_fields_for_write(
+    live: Option<&Value>,
+    new: &Value,
+    through_subresource: bool,
+) -> Vec<ManagedFieldsEntry> {
     let from_live = || live.and_then(|live| managed_fields_of(live).ok()).unwrap_or_default();
     if through_subresource {
         return from_live();
@@ -291,60 +299,45 @@ pub const MAX_UPDATE_ENTRIES: usize = 10;
 pub const ANCIENT_CHANGES: &str = "ancient-changes";
 
 /// Upstream's cap: walking `Update` entries oldest first, the second and later entries of
-/// an API version are merged into that version's `ancient-changes` entry (which takes the
-/// first one's fields when it is created) until at most `max` remain.
-fn cap_update_entries(mut entries: Vec<ManagedFieldsEntry>, max: usize) -> Vec<ManagedFieldsEntry> {
-    let mut updaters: Vec<ManagedFieldsEntry> = Vec::new();
-    entries.retain(|entry| {
-        let update = entry.operation == Operation::Update;
-        if update {
-            updaters.push(entry.clone());
-        }
-        !update
-    });
-    if updaters.len() <= max {
-        entries.extend(updaters);
-        return entries;
-    }
-    updaters.sort_by_key(|entry| (entry.seconds(), entry.identifier()));
-    let bucket_of = |version: &str| ManagedFieldsEntry {
-        manager: ANCIENT_CHANGES.to_string(),
-        operation: Operation::Update,
-        api_version: version.to_string(),
-        time: None,
-        fields: FieldSet::new(),
-        subresource: None,
+/// an API version are merged into that version's `ancient-changes` entry (which the first
+/// one becomes if there is none) until at most `max` remain.
+fn cap_update_entries(entries: Vec<ManagedFieldsEntry>, max: usize) -> Vec<ManagedFieldsEntry> {
+    let (mut updaters, mut kept): (Vec<_>, Vec<_>) =
+        entries.into_iter().partition(|e| e.operation == Operation::Update);
+    updaters.sort_by_cached_key(|entry| (entry.seconds(), entry.identifier()));
+    let is_bucket = |entry: &ManagedFieldsEntry, version: &str| {
+        entry.manager == ANCIENT_CHANGES && entry.api_version == version && entry.subresource.is_none()
     };
-    let mut first_of_version: Vec<(String, String)> = Vec::new();
+    let mut merged_away = vec![false; updaters.len()];
+    let mut first_of_version: Vec<(String, usize)> = Vec::new();
     let mut remaining = updaters.len();
-    let oldest_first: Vec<String> = updaters.iter().map(ManagedFieldsEntry::identifier).collect();
-    for identifier in oldest_first {
+    for index in 0..updaters.len() {
         if remaining <= max {
             break;
         }
-        let Some(position) = updaters.iter().position(|e| e.identifier() == identifier) else { continue };
-        let version = updaters[position].api_version.clone();
-        let Some((_, first)) = first_of_version.iter().find(|(v, _)| *v == version).cloned() else {
-            first_of_version.push((version, identifier));
+        let version = updaters[index].api_version.clone();
+        let Some(first) = first_of_version.iter().find(|(v, _)| *v == version).map(|(_, first)| *first) else {
+            first_of_version.push((version, index));
             continue;
         };
-        let bucket_id = bucket_of(&version).identifier();
-        if !updaters.iter().any(|e| e.identifier() == bucket_id) {
-            if let Some(first_position) = updaters.iter().position(|e| e.identifier() == first) {
-                let first_entry = updaters.remove(first_position);
-                updaters.push(ManagedFieldsEntry { fields: first_entry.fields, ..bucket_of(&version) });
-            }
+        let existing = (0..updaters.len()).find(|&j| !merged_away[j] && is_bucket(&updaters[j], &version));
+        let bucket = existing.unwrap_or_else(|| {
+            let entry = &mut updaters[first];
+            entry.manager = ANCIENT_CHANGES.to_string();
+            entry.subresource = None;
+            first
+        });
+        if bucket == index {
+            continue;
         }
-        let Some(position) = updaters.iter().position(|e| e.identifier() == identifier) else { continue };
-        let merged = updaters.remove(position);
-        if let Some(bucket) = updaters.iter_mut().find(|e| e.identifier() == bucket_id) {
-            bucket.fields = merged.fields.union(&bucket.fields);
-            bucket.time = merged.time;
-        }
+        let merged = updaters[index].clone();
+        updaters[bucket].fields = merged.fields.union(&updaters[bucket].fields);
+        updaters[bucket].time = merged.time;
+        merged_away[index] = true;
         remaining -= 1;
     }
-    entries.extend(updaters);
-    entries
+    kept.extend(updaters.into_iter().zip(merged_away).filter(|(_, gone)| !gone).map(|(entry, _)| entry));
+    kept
 }
 
 /// Drops empty entries and sorts the rest as upstream stores them.
@@ -368,7 +361,12 @@ mod tests {
     use serde_json::json;
 
     fn writer(manager: &str, seconds: i64) -> Writer<'_> {
-        Writer { manager, api_version: "v1", subresource: None, now: Timestamp::from_second(1_700_000_000 + seconds).unwrap() }
+        Writer {
+            manager,
+            api_version: "v1",
+            subresource: None,
+            now: Timestamp::from_second(1_700_000_000 + seconds).unwrap(),
+        }
     }
 
     fn as_json(entries: &[ManagedFieldsEntry]) -> Value {
@@ -413,7 +411,10 @@ mod tests {
         assert_eq!(entry(json!({"operation": "Patch"})), "operation must be `Apply` or `Update`");
         assert_eq!(entry(json!({"apiVersion": ""})), "apiVersion must not be empty");
         assert_eq!(entry(json!({"fieldsType": null})), "missing fieldsType in managed fields entry 0");
-        assert_eq!(entry(json!({"fieldsType": "FieldsV2"})), "invalid fieldsType \"FieldsV2\" in managed fields entry 0");
+        assert_eq!(
+            entry(json!({"fieldsType": "FieldsV2"})),
+            "invalid fieldsType \"FieldsV2\" in managed fields entry 0"
+        );
         assert!(entry(json!({"fieldsV1": {"f:a": 1}})).starts_with("error decoding versioned set"));
     }
 
@@ -481,7 +482,10 @@ mod tests {
         let live = json!({"metadata": {"managedFields": [entry]}});
         let supplied = json!({"manager": "b", "operation": "Update", "apiVersion": "v1", "fieldsType": "FieldsV1", "fieldsV1": {"f:x": {}}});
         let managers = |new: Value, subresource: bool| {
-            managed_fields_for_write(Some(&live), &new, subresource).iter().map(|e| e.manager.clone()).collect::<Vec<_>>()
+            managed_fields_for_write(Some(&live), &new, subresource)
+                .iter()
+                .map(|e| e.manager.clone())
+                .collect::<Vec<_>>()
         };
         assert_eq!(managers(json!({"metadata": {}}), false), ["a"]);
         assert_eq!(managers(json!({"metadata": {"managedFields": [supplied.clone()]}}), false), ["b"]);

@@ -22,8 +22,8 @@ pub mod fieldset;
 pub mod last_applied;
 pub mod managed;
 mod merge;
-mod shape;
 pub mod server_side;
+mod shape;
 
 pub use conflict::{Conflict, ConflictCause, ConflictingManager, Conflicts};
 pub use element::PathElement;

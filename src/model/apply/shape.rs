@@ -248,7 +248,9 @@ mod tests {
         }
         // Without a list type: a merge key makes a map, a bare merge a set, nothing atomic.
         let bare = |strategy| ListSchema { strategy, list_type: None, ..ListSchema::REPLACE };
-        assert!(matches!(ListKind::of(&bare(PatchStrategy::MergeByKey("ip"))), ListKind::Map { keys, .. } if keys == ["ip"]));
+        assert!(
+            matches!(ListKind::of(&bare(PatchStrategy::MergeByKey("ip"))), ListKind::Map { keys, .. } if keys == ["ip"])
+        );
         assert!(matches!(ListKind::of(&bare(PatchStrategy::Merge)), ListKind::Set));
         assert!(matches!(ListKind::of(&bare(PatchStrategy::Replace)), ListKind::Atomic));
     }
