@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use super::element::PathElement;
 use super::fieldset::FieldSet;
-use super::shape::{ListKind, Node, Shape, UNTYPED, find_item};
+use super::shape::{ListKind, Node, Shape, find_item};
 use crate::model::patch::TypeSchema;
 
 /// `config` merged into `live`, both objects of the type `schema` describes.
@@ -139,7 +139,6 @@ pub(crate) fn remove_fields(object: &mut Value, set: &FieldSet, schema: &TypeSch
 fn remove_node(value: &mut Value, set: &FieldSet, shape: Shape<'_>) {
     match Node::of(shape, value) {
         Node::Map(ty) => {
-            let ty = if value.is_object() { ty } else { &UNTYPED };
             let Some(object) = value.as_object_mut() else { return };
             object.retain(|name, _| !set.has_member(&PathElement::field(name.as_str())));
             for (name, child) in object.iter_mut() {
@@ -152,9 +151,8 @@ fn remove_node(value: &mut Value, set: &FieldSet, shape: Shape<'_>) {
             let Some(items) = value.as_array_mut() else { return };
             items.retain(|item| kind.item_element(item).map_or(true, |element| !set.has_member(&element)));
             for item in items.iter_mut() {
-                let below = kind.item_element(item).ok().and_then(|element| set.child(&element).cloned());
-                if let Some(below) = below {
-                    remove_node(item, &below, kind.item_shape());
+                if let Some(below) = kind.item_element(item).ok().and_then(|element| set.child(&element)) {
+                    remove_node(item, below, kind.item_shape());
                 }
             }
         }

@@ -5,9 +5,9 @@
 //! manager's; list semantics come from the patch metadata in [`crate::model::patch::schema`].
 //!
 //! - [`element`] and [`fieldset`]: field paths and sets of them, and the `FieldsV1` format;
-//! - [`shape`]: how the schema makes a value a leaf, a map or a keyed list;
+//! - `shape`: how the schema makes a value a leaf, a map or a keyed list;
 //! - [`fields`]: the fields of an object, and what changed between two versions;
-//! - [`merge`]: merging a configuration in, removing fields;
+//! - `merge`: merging a configuration in, removing fields;
 //! - [`managed`]: the entries, and the `Update` operation every write records;
 //! - [`conflict`]: apply conflicts and the 409 `Status` reporting them;
 //! - [`last_applied`]: the crossing from client-side apply for the manager `kubectl`;
