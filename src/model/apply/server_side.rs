@@ -20,6 +20,7 @@
 use serde_json::{Map, Value};
 
 use super::conflict::{Conflict, ConflictingManager, Conflicts};
+use super::element::PathElement;
 use super::fields::{all_fields_of, compare, without_server_owned};
 use super::last_applied::{KUBECTL, fields_still_as_last_applied, sync_last_applied};
 use super::managed::{ManagedFieldsEntry, Operation, Writer, finish, record_update, set_managed_fields};
@@ -165,7 +166,9 @@ fn apply_once(
     let previously_applied = previous.into_iter().next().map(|e| e.fields).unwrap_or_default();
 
     let mut object = merge_config(live, config, schema);
-    let still_owned = others.iter().fold(applied.clone(), |owned, entry| owned.union(&entry.fields));
+    let mut still_owned = others.iter().fold(applied.clone(), |owned, entry| owned.union(&entry.fields));
+    // `metadata` is never given up as a whole, even by a configuration without it.
+    still_owned.insert(&[PathElement::field("metadata")]);
     let given_up = previously_applied.with_fields_as_members().difference(&still_owned.with_fields_as_members());
     remove_fields(&mut object, &given_up, schema);
 
