@@ -3,6 +3,7 @@
 //! validation. Nothing here may import actix, tokio, sled or `std::process`, or read a
 //! clock: everything is a pure function of its arguments.
 
+pub mod apply;
 pub mod convert;
 pub mod defaults;
 pub mod fields;
