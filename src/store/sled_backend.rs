@@ -51,7 +51,8 @@ impl SledBackend {
             let opened = sled::Config::new().path(dir).flush_every_ms(None).cache_capacity(64 * 1024 * 1024).open();
             match opened {
                 Ok(db) => return Ok(Self { db }),
-                Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock && attempt < LOCK_RETRIES => {
+                // sled reports a busy lock as an `Other` IO error with this text.
+                Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") && attempt < LOCK_RETRIES => {
                     attempt += 1;
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
