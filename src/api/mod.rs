@@ -22,6 +22,7 @@ pub mod table;
 pub mod tls;
 
 mod delete;
+mod managed;
 mod patch;
 mod read;
 mod watch;

@@ -7,18 +7,22 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
 use crate::api::ApiState;
+use crate::api::managed::{FieldManager, schema_of};
 use crate::api::path::Route;
 use crate::api::request::{Params, read_body};
 use crate::api::status::ApiError;
-use crate::api::write::{FieldValidation, Part, check_name, check_namespace, check_type_meta, update_object};
-use crate::model::patch::{PatchKind, apply_patch, schema_for};
+use crate::api::write::{
+    FieldValidation, Part, check_name, check_namespace, check_type_meta, create_object, update_object,
+};
+use crate::model::patch::{PatchKind, apply_patch};
+use crate::model::validation::FieldError;
 
-/// The longest field manager name upstream accepts.
-const MAX_FIELD_MANAGER: usize = 128;
+/// The media type of server-side apply.
+const APPLY: &str = "application/apply-patch+yaml";
 
-fn patch_kind(req: &HttpRequest) -> Result<PatchKind, ApiError> {
+fn media_type(req: &HttpRequest) -> String {
     let header = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
-    PatchKind::from_content_type(header).ok_or_else(|| ApiError::unsupported_patch_type(header))
+    header.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
 fn resource_version(value: &Value) -> Option<&str> {
@@ -34,17 +38,16 @@ pub async fn patch(
     params: &Params,
     part: Part,
 ) -> Result<HttpResponse, ApiError> {
-    let kind = patch_kind(req)?;
+    let media = media_type(req);
+    if media == APPLY {
+        return server_side_apply(req, payload, state, route, params, part).await;
+    }
+    let kind = PatchKind::from_content_type(&media).ok_or_else(|| ApiError::unsupported_patch_type(&media))?;
     let dry_run = params.dry_run()?;
     let validation = FieldValidation::from_params(params)?;
-    if params.get("fieldManager").is_some_and(|m| m.len() > MAX_FIELD_MANAGER) {
-        return Err(ApiError::bad_request(format!(
-            "fieldManager: Too long: must have at most {MAX_FIELD_MANAGER} bytes"
-        )));
-    }
+    let fields = FieldManager::new(req, params, route, part, state.clock.now())?;
     let body = read_body(req, payload, state.settings.max_body_bytes).await?;
-    let api_version = route.def.api_version();
-    let schema = schema_for(&api_version, route.def.kind).or_else(|| schema_for("v1", route.def.kind));
+    let schema = schema_of(route);
     let name = route.name.clone().unwrap_or_default();
     let desired = |current: &Value| {
         let mut patched = apply_patch(kind, current, &body, schema).map_err(ApiError::from_patch)?;
@@ -57,5 +60,53 @@ pub async fn patch(
         check_namespace(route, &patched)?;
         Ok(patched)
     };
-    update_object(state, route, part, None, dry_run, validation, desired).await
+    update_object(state, route, part, None, dry_run, validation, &fields, desired).await
+}
+
+/// Server-side apply (`application/apply-patch+yaml`): merges the applied configuration
+/// with the field ownership of every manager; creates the object when it is missing.
+async fn server_side_apply(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &ApiState,
+    route: &Route,
+    params: &Params,
+    part: Part,
+) -> Result<HttpResponse, ApiError> {
+    if params.non_empty("fieldManager").is_none() {
+        return Err(ApiError::invalid(
+            crate::api::status::Subject {
+                resource: "patchoptions",
+                group: "meta.k8s.io",
+                kind: "PatchOptions.meta.k8s.io",
+                name: "",
+            },
+            vec![FieldError::required("fieldManager", "is required for apply patch")],
+        ));
+    }
+    let force = params.flag("force");
+    let dry_run = params.dry_run()?;
+    let validation = FieldValidation::from_params(params)?;
+    let fields = FieldManager::new(req, params, route, part, state.clock.now())?;
+    let body = read_body(req, payload, state.settings.max_body_bytes).await?;
+    let config: Value =
+        serde_yaml::from_slice(&body).map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+    if !config.is_object() {
+        return Err(ApiError::bad_request("error decoding YAML: the applied configuration is not an object"));
+    }
+    check_name(route, &config)?;
+    check_namespace(route, &config)?;
+    if state.store.get(&route.key()).is_none() {
+        if part != Part::Main {
+            return Err(ApiError::not_found(route.subject(route.name.as_deref().unwrap_or(""))));
+        }
+        let object = fields.apply(route, None, config, force)?;
+        return create_object(state, route, object, dry_run, validation, &FieldManager::passthrough()).await;
+    }
+    let desired = |current: &Value| {
+        let mut applied = fields.apply(route, Some(current), config.clone(), force)?;
+        check_type_meta(route, &mut applied, route.def.kind)?;
+        Ok(applied)
+    };
+    update_object(state, route, part, None, dry_run, validation, &FieldManager::passthrough(), desired).await
 }

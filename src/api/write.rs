@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use crate::api::ApiState;
+use crate::api::managed::FieldManager;
 use crate::api::objects::ServerMeta;
 use crate::api::path::Route;
 use crate::api::read::json_body;
@@ -191,17 +192,19 @@ pub async fn create(
     }
     let dry_run = params.dry_run()?;
     let validation = FieldValidation::from_params(params)?;
+    let fields = FieldManager::new(req, params, route, Part::Main, state.clock.now())?;
     let value = body_object(req, payload, state, route.def.kind).await?;
-    create_object(state, route, value, dry_run, validation).await
+    create_object(state, route, value, dry_run, validation, &fields).await
 }
 
 /// Creates `value` in `route`'s collection (also PUT on a missing object where allowed).
-async fn create_object(
+pub(crate) async fn create_object(
     state: &ApiState,
     route: &Route,
     mut value: Value,
     dry_run: bool,
     validation: FieldValidation,
+    fields: &FieldManager,
 ) -> Result<HttpResponse, ApiError> {
     check_type_meta(route, &mut value, route.def.kind)?;
     check_namespace(route, &value)?;
@@ -222,8 +225,9 @@ async fn create_object(
         created: state.clock.now(),
         namespace: route.namespace.clone().filter(|_| route.def.namespaced),
     };
-    let prepared = route.def.codec.create(route.def, value, &server)?;
+    let mut prepared = route.def.codec.create(route.def, value, &server)?;
     let warnings = validation.judge(&prepared.unknown_fields)?;
+    fields.record(route, None, &mut prepared.object);
     if dry_run {
         return Ok(with_warnings(dry_run_response(route, prepared.object, true), &warnings));
     }
@@ -311,6 +315,7 @@ pub async fn replace(
 ) -> Result<HttpResponse, ApiError> {
     let dry_run = params.dry_run()?;
     let validation = FieldValidation::from_params(params)?;
+    let fields = FieldManager::new(req, params, route, part, state.clock.now())?;
     let mut body = body_object(req, payload, state, route.def.kind).await?;
     check_type_meta(route, &mut body, route.def.kind)?;
     check_namespace(route, &body)?;
@@ -327,9 +332,9 @@ pub async fn replace(
         if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("resourceVersion");
         }
-        return create_object(state, route, body, dry_run, validation).await;
+        return create_object(state, route, body, dry_run, validation, &fields).await;
     }
-    update_object(state, route, part, expected, dry_run, validation, |_| Ok(body.clone())).await
+    update_object(state, route, part, expected, dry_run, validation, &fields, |_| Ok(body.clone())).await
 }
 
 /// The read-modify-write every update shares (PUT and PATCH): read the stored object, ask
@@ -344,6 +349,7 @@ pub(crate) async fn update_object(
     expected: Option<Revision>,
     dry_run: bool,
     validation: FieldValidation,
+    fields: &FieldManager,
     desired: impl Fn(&Value) -> Result<Value, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let name = route.name.clone().unwrap_or_default();
@@ -358,7 +364,8 @@ pub(crate) async fn update_object(
         let merged = merge_part(route, part, desired(&presented)?, &presented);
         let prepared = route.def.codec.update(route.def, merged, &stored)?;
         let warnings = validation.judge(&prepared.unknown_fields)?;
-        let prepared = prepared.object;
+        let mut prepared = prepared.object;
+        fields.record(route, Some(&stored), &mut prepared);
         if unchanged(&prepared, &stored) {
             return Ok(with_warnings(json_body(route.def.codec.present_bytes(&current.value)), &warnings));
         }

@@ -52,7 +52,9 @@ impl SledBackend {
             match opened {
                 Ok(db) => return Ok(Self { db }),
                 // sled reports a busy lock as an `Other` IO error with this text.
-                Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") && attempt < LOCK_RETRIES => {
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("could not acquire lock") && attempt < LOCK_RETRIES =>
+                {
                     attempt += 1;
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
