@@ -12,7 +12,7 @@ use crate::api::path::Route;
 use crate::api::request::{Params, read_body};
 use crate::api::status::ApiError;
 use crate::api::write::{
-    FieldValidation, Part, check_name, check_namespace, check_type_meta, create_object, update_object,
+    Part, WriteOptions, check_name, check_namespace, check_type_meta, create_object, update_object,
 };
 use crate::model::patch::{PatchKind, apply_patch};
 use crate::model::validation::FieldError;
@@ -43,9 +43,7 @@ pub async fn patch(
         return server_side_apply(req, payload, state, route, params, part).await;
     }
     let kind = PatchKind::from_content_type(&media).ok_or_else(|| ApiError::unsupported_patch_type(&media))?;
-    let dry_run = params.dry_run()?;
-    let validation = FieldValidation::from_params(params)?;
-    let fields = FieldManager::new(req, params, route, part, state.clock.now())?;
+    let options = WriteOptions::from_request(req, params, route, part, state)?;
     let body = read_body(req, payload, state.settings.max_body_bytes).await?;
     let schema = schema_of(route);
     let name = route.name.clone().unwrap_or_default();
@@ -60,7 +58,7 @@ pub async fn patch(
         check_namespace(route, &patched)?;
         Ok(patched)
     };
-    update_object(state, route, part, None, dry_run, validation, &fields, desired).await
+    update_object(state, route, part, None, &options, desired).await
 }
 
 /// Server-side apply (`application/apply-patch+yaml`): merges the applied configuration
@@ -85,9 +83,7 @@ async fn server_side_apply(
         ));
     }
     let force = params.flag("force");
-    let dry_run = params.dry_run()?;
-    let validation = FieldValidation::from_params(params)?;
-    let fields = FieldManager::new(req, params, route, part, state.clock.now())?;
+    let options = WriteOptions::from_request(req, params, route, part, state)?;
     let body = read_body(req, payload, state.settings.max_body_bytes).await?;
     let config: Value =
         serde_yaml::from_slice(&body).map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
@@ -100,13 +96,15 @@ async fn server_side_apply(
         if part != Part::Main {
             return Err(ApiError::not_found(route.subject(route.name.as_deref().unwrap_or(""))));
         }
-        let object = fields.apply(route, None, config, force)?;
-        return create_object(state, route, object, dry_run, validation, &FieldManager::passthrough()).await;
+        let object = options.fields.apply(route, None, config, force)?;
+        return create_object(state, route, object, &options.without_field_tracking()).await;
     }
+    let fields = options.fields;
+    let options = WriteOptions { fields: FieldManager::passthrough(), ..options };
     let desired = |current: &Value| {
         let mut applied = fields.apply(route, Some(current), config.clone(), force)?;
         check_type_meta(route, &mut applied, route.def.kind)?;
         Ok(applied)
     };
-    update_object(state, route, part, None, dry_run, validation, &FieldManager::passthrough(), desired).await
+    update_object(state, route, part, None, &options, desired).await
 }

@@ -57,6 +57,39 @@ impl FieldValidation {
     }
 }
 
+/// What every write request carries besides its body: dry run, field validation, and who
+/// is writing.
+pub(crate) struct WriteOptions {
+    /// `dryRun=All`: everything but the commit.
+    pub dry_run: bool,
+    /// What to do about unknown fields.
+    pub validation: FieldValidation,
+    /// Records the write in managedFields.
+    pub fields: FieldManager,
+}
+
+impl WriteOptions {
+    /// The options of a request writing `part` of `route`.
+    pub(crate) fn from_request(
+        req: &HttpRequest,
+        params: &Params,
+        route: &Route,
+        part: Part,
+        state: &ApiState,
+    ) -> Result<Self, ApiError> {
+        Ok(Self {
+            dry_run: params.dry_run()?,
+            validation: FieldValidation::from_params(params)?,
+            fields: FieldManager::new(req, params, route, part, state.clock.now())?,
+        })
+    }
+
+    /// The same, recording nothing in managedFields (the caller has settled them).
+    pub(crate) fn without_field_tracking(self) -> Self {
+        Self { fields: FieldManager::passthrough(), ..self }
+    }
+}
+
 /// Adds one `Warning` header per message (RFC 7234 code 299, as upstream).
 pub(crate) fn with_warnings(mut response: HttpResponse, warnings: &[String]) -> HttpResponse {
     for warning in warnings {
@@ -190,11 +223,9 @@ pub async fn create(
     if route.def.namespaced && route.namespace.is_none() {
         return Err(ApiError::method_not_allowed("POST", req.path()));
     }
-    let dry_run = params.dry_run()?;
-    let validation = FieldValidation::from_params(params)?;
-    let fields = FieldManager::new(req, params, route, Part::Main, state.clock.now())?;
+    let options = WriteOptions::from_request(req, params, route, Part::Main, state)?;
     let value = body_object(req, payload, state, route.def.kind).await?;
-    create_object(state, route, value, dry_run, validation, &fields).await
+    create_object(state, route, value, &options).await
 }
 
 /// Creates `value` in `route`'s collection (also PUT on a missing object where allowed).
@@ -202,9 +233,7 @@ pub(crate) async fn create_object(
     state: &ApiState,
     route: &Route,
     mut value: Value,
-    dry_run: bool,
-    validation: FieldValidation,
-    fields: &FieldManager,
+    options: &WriteOptions,
 ) -> Result<HttpResponse, ApiError> {
     check_type_meta(route, &mut value, route.def.kind)?;
     check_namespace(route, &value)?;
@@ -226,9 +255,9 @@ pub(crate) async fn create_object(
         namespace: route.namespace.clone().filter(|_| route.def.namespaced),
     };
     let mut prepared = route.def.codec.create(route.def, value, &server)?;
-    let warnings = validation.judge(&prepared.unknown_fields)?;
-    fields.record(route, None, &mut prepared.object);
-    if dry_run {
+    let warnings = options.validation.judge(&prepared.unknown_fields)?;
+    options.fields.record(route, None, &mut prepared.object);
+    if options.dry_run {
         return Ok(with_warnings(dry_run_response(route, prepared.object, true), &warnings));
     }
     let key = route.def.key(route.namespace.as_deref(), &name);
@@ -313,9 +342,7 @@ pub async fn replace(
     params: &Params,
     part: Part,
 ) -> Result<HttpResponse, ApiError> {
-    let dry_run = params.dry_run()?;
-    let validation = FieldValidation::from_params(params)?;
-    let fields = FieldManager::new(req, params, route, part, state.clock.now())?;
+    let options = WriteOptions::from_request(req, params, route, part, state)?;
     let mut body = body_object(req, payload, state, route.def.kind).await?;
     check_type_meta(route, &mut body, route.def.kind)?;
     check_namespace(route, &body)?;
@@ -332,9 +359,9 @@ pub async fn replace(
         if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("resourceVersion");
         }
-        return create_object(state, route, body, dry_run, validation, &fields).await;
+        return create_object(state, route, body, &options).await;
     }
-    update_object(state, route, part, expected, dry_run, validation, &fields, |_| Ok(body.clone())).await
+    update_object(state, route, part, expected, &options, |_| Ok(body.clone())).await
 }
 
 /// The read-modify-write every update shares (PUT and PATCH): read the stored object, ask
@@ -347,9 +374,7 @@ pub(crate) async fn update_object(
     route: &Route,
     part: Part,
     expected: Option<Revision>,
-    dry_run: bool,
-    validation: FieldValidation,
-    fields: &FieldManager,
+    options: &WriteOptions,
     desired: impl Fn(&Value) -> Result<Value, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let name = route.name.clone().unwrap_or_default();
@@ -363,13 +388,13 @@ pub(crate) async fn update_object(
         let presented = route.def.codec.present(stored.clone());
         let merged = merge_part(route, part, desired(&presented)?, &presented);
         let prepared = route.def.codec.update(route.def, merged, &stored)?;
-        let warnings = validation.judge(&prepared.unknown_fields)?;
+        let warnings = options.validation.judge(&prepared.unknown_fields)?;
         let mut prepared = prepared.object;
-        fields.record(route, Some(&stored), &mut prepared);
+        options.fields.record(route, Some(&stored), &mut prepared);
         if unchanged(&prepared, &stored) {
             return Ok(with_warnings(json_body(route.def.codec.present_bytes(&current.value)), &warnings));
         }
-        if dry_run {
+        if options.dry_run {
             return Ok(with_warnings(dry_run_response(route, prepared, false), &warnings));
         }
         let outcome = if finished_deleting(route, &prepared) {
