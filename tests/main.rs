@@ -3,6 +3,7 @@
 //! - `store_contract`: the storage contract, against every backend, with the SIGKILL test.
 //! - `api_http`: the API over HTTPS through the real router, including bad input.
 //! - `kubectl`: the real kubectl binaries against `reddwarf serve`.
+//! - `kubectl_scenarios`: every everyday kubectl workflow, on four kubectl versions.
 //! - `openapi`: the OpenAPI v3 documents, through `kubectl explain`, `create -f` and `apply -f`.
 //! - `python_client`: the Python `kubernetes` client against `reddwarf serve`.
 //! - `kube_client`: kube-rs against `reddwarf serve`.
@@ -13,6 +14,7 @@ mod support;
 mod api_http;
 mod kube_client;
 mod kubectl;
+mod kubectl_scenarios;
 mod openapi;
 mod python_client;
 mod store_contract;
