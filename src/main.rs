@@ -3,10 +3,13 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use reddwarf::actors::directory::ActorDirectory;
+use reddwarf::actors::events::{Recorder, StoreEvents};
 use reddwarf::api::tls::{TlsSource, prepare};
 use reddwarf::api::{ApiSettings, ApiState, auth, bootstrap, kubeconfig, registry::RegistryAttrs, server};
 use reddwarf::clock::Clock;
@@ -129,7 +132,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("export KUBECONFIG={}", kubeconfig_path.display());
 
     let (stopping, shutdown) = tokio::sync::watch::channel(false);
-    let state = ApiState { store: store.clone(), clock, settings: ApiSettings::default(), shutdown };
+    let directory = ActorDirectory::new(clock.clone());
+    let _events = Recorder::start(Arc::new(StoreEvents::new(store.clone())), clock.clone(), directory.clone());
+    let state = ApiState { store: store.clone(), clock, settings: ApiSettings::default(), shutdown, directory };
     server::run(bound, state, authenticator, tls.server_config, stopping).await.context("serving")?;
     store.close();
     tracing::info!("stopped cleanly");

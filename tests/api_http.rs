@@ -672,3 +672,22 @@ async fn patches_of_every_type_and_their_errors() {
     assert_eq!(before, after, "failed patches change nothing");
     assert_ne!(created["metadata"]["resourceVersion"], after["metadata"]["resourceVersion"]);
 }
+
+#[tokio::test]
+async fn debug_actors_lists_live_actors() {
+    let server = Server::start();
+    let client = server.client();
+    let (status, body) = send(client.get(server.at("/debug/actors"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let recorder =
+        body["actors"].as_array().unwrap().iter().find(|a| a["kind"] == "EventRecorder").expect("the event recorder");
+    assert_eq!(recorder["incarnation"], 1);
+    assert_eq!(recorder["state"], "recording");
+    let (_, probed) = send(client.get(server.at("/debug/actors?probe=1&kind=EventRecorder"))).await;
+    assert_eq!(probed["count"], 1);
+    assert_eq!(probed["unresponsive"], 0);
+    assert_eq!(probed["actors"][0]["responsive"], true);
+    let (_, none) = send(client.get(server.at("/debug/actors?kind=Nothing"))).await;
+    assert_eq!(none["actors"], json!([]));
+    assert_status(&send(server.client_with_token(None).get(server.at("/debug/actors"))).await, 401, "Unauthorized");
+}

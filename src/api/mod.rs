@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod debug;
 pub mod discovery;
 pub mod kubeconfig;
 pub mod objects;
@@ -70,6 +71,8 @@ pub struct ApiState {
     pub settings: ApiSettings,
     /// Flips to true when the server is shutting down; open watches end.
     pub shutdown: signal::Receiver<bool>,
+    /// Every live actor, for `/debug/actors`.
+    pub directory: crate::actors::directory::ActorDirectory,
 }
 
 impl Route {
@@ -130,6 +133,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/api/", web::get().to(discovery::core_versions))
         .route("/api/v1", web::get().to(discovery::core_resources))
         .route("/api/v1/", web::get().to(discovery::core_resources))
+        .route("/debug/actors", web::get().to(debug::actors))
         .route("/apis", web::get().to(discovery::groups))
         .route("/apis/", web::get().to(discovery::groups))
         .route("/apis/{group}", web::get().to(discovery::group))

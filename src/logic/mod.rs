@@ -5,6 +5,7 @@
 
 pub mod backoff;
 pub mod deletion;
+pub mod events;
 pub mod naming;
 pub mod schedule;
 pub mod zone_plan;
