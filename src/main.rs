@@ -6,10 +6,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix::Actor;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use reddwarf::actors::directory::ActorDirectory;
 use reddwarf::actors::events::{Recorder, StoreEvents};
+use reddwarf::actors::scheduler::SchedulerActor;
+use reddwarf::actors::supervision::Watchdog;
 use reddwarf::api::tls::{TlsSource, prepare};
 use reddwarf::api::{ApiSettings, ApiState, auth, bootstrap, kubeconfig, registry::RegistryAttrs, server};
 use reddwarf::clock::Clock;
@@ -133,7 +136,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     let (stopping, shutdown) = tokio::sync::watch::channel(false);
     let directory = ActorDirectory::new(clock.clone());
-    let _events = Recorder::start(Arc::new(StoreEvents::new(store.clone())), clock.clone(), directory.clone());
+    let events = Recorder::start(Arc::new(StoreEvents::new(store.clone())), clock.clone(), directory.clone());
+    let scheduler = SchedulerActor::new(store.clone(), clock.clone(), events.clone(), directory.clone()).start();
+    Watchdog::new(Duration::from_secs(1), Watchdog::exit_process).watch("scheduler", &scheduler).start();
     let state = ApiState { store: store.clone(), clock, settings: ApiSettings::default(), shutdown, directory };
     server::run(bound, state, authenticator, tls.server_config, stopping).await.context("serving")?;
     store.close();

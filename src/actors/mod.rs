@@ -10,4 +10,5 @@
 pub mod coalesce;
 pub mod directory;
 pub mod events;
+pub mod scheduler;
 pub mod supervision;
