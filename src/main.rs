@@ -11,6 +11,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use reddwarf::actors::directory::ActorDirectory;
 use reddwarf::actors::events::{Recorder, StoreEvents};
+use reddwarf::actors::node_lifecycle::{NodeHealthSettings, NodeLifecycle};
 use reddwarf::actors::scheduler::SchedulerActor;
 use reddwarf::actors::supervision::Watchdog;
 use reddwarf::api::tls::{TlsSource, prepare};
@@ -79,6 +80,9 @@ struct ServeArgs {
     /// The most events watch history keeps.
     #[arg(long, default_value_t = 100_000)]
     history_max_events: usize,
+    /// How long a node may go without a heartbeat before it is marked NotReady.
+    #[arg(long, default_value = "40s", value_parser = humantime::parse_duration)]
+    node_monitor_grace_period: Duration,
 }
 
 fn init_logging(format: LogFormat) {
@@ -138,7 +142,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let directory = ActorDirectory::new(clock.clone());
     let events = Recorder::start(Arc::new(StoreEvents::new(store.clone())), clock.clone(), directory.clone());
     let scheduler = SchedulerActor::new(store.clone(), clock.clone(), events.clone(), directory.clone()).start();
-    Watchdog::new(Duration::from_secs(1), Watchdog::exit_process).watch("scheduler", &scheduler).start();
+    let settings = NodeHealthSettings { grace: args.node_monitor_grace_period };
+    let nodes = NodeLifecycle::new(store.clone(), clock.clone(), events.clone(), directory.clone(), settings).start();
+    Watchdog::new(Duration::from_secs(1), Watchdog::exit_process)
+        .watch("scheduler", &scheduler)
+        .watch("node-lifecycle", &nodes)
+        .start();
     let state = ApiState { store: store.clone(), clock, settings: ApiSettings::default(), shutdown, directory };
     server::run(bound, state, authenticator, tls.server_config, stopping).await.context("serving")?;
     store.close();

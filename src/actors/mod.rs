@@ -10,5 +10,6 @@
 pub mod coalesce;
 pub mod directory;
 pub mod events;
+pub mod node_lifecycle;
 pub mod scheduler;
 pub mod supervision;

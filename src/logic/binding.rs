@@ -54,27 +54,39 @@ pub fn set_condition(
         object["status"]["conditions"] = json!([]);
     }
     let conditions = object["status"]["conditions"].as_array_mut().expect("made an array above");
-    let mut condition = json!({"type": kind, "status": status, "lastProbeTime": null, "lastTransitionTime": now});
-    if let Some(reason) = reason {
-        condition["reason"] = json!(reason);
-    }
-    if let Some(message) = message {
-        condition["message"] = json!(message);
-    }
-    match conditions.iter_mut().find(|c| c["type"] == kind) {
-        Some(existing) => {
-            let same = existing["status"] == status
-                && existing.get("reason").and_then(Value::as_str) == reason
-                && existing.get("message").and_then(Value::as_str) == message;
-            if same {
-                return false;
-            }
-            if existing["status"] == status {
-                condition["lastTransitionTime"] = existing["lastTransitionTime"].clone();
-            }
-            *existing = condition;
+    let Some(existing) = conditions.iter_mut().find(|c| c["type"] == kind) else {
+        let mut condition = json!({"type": kind, "status": status, "lastProbeTime": null, "lastTransitionTime": now});
+        if let Some(reason) = reason {
+            condition["reason"] = json!(reason);
         }
-        None => conditions.push(condition),
+        if let Some(message) = message {
+            condition["message"] = json!(message);
+        }
+        conditions.push(condition);
+        return true;
+    };
+    let same = existing["status"] == status
+        && existing.get("reason").and_then(Value::as_str) == reason
+        && existing.get("message").and_then(Value::as_str) == message;
+    if same {
+        return false;
+    }
+    // Update in place: fields this call does not set (such as a node's lastHeartbeatTime)
+    // stay as they were.
+    if existing["status"] != status {
+        existing["lastTransitionTime"] = json!(now);
+    }
+    existing["status"] = json!(status);
+    let fields = existing.as_object_mut().expect("a condition is an object");
+    for (field, value) in [("reason", reason), ("message", message)] {
+        match value {
+            Some(v) => {
+                fields.insert(field.into(), json!(v));
+            }
+            None => {
+                fields.remove(field);
+            }
+        }
     }
     true
 }
@@ -116,5 +128,10 @@ mod tests {
         assert!(set_condition(&mut pod, "PodScheduled", "True", None, None, "t4"));
         assert_eq!(pod["status"]["conditions"][0]["lastTransitionTime"], "t4");
         assert_eq!(pod["status"]["conditions"].as_array().unwrap().len(), 1);
+        let mut node =
+            json!({"status": {"conditions": [{"type": "Ready", "status": "True", "lastHeartbeatTime": "hb"}]}});
+        set_condition(&mut node, "Ready", "Unknown", Some("NodeStatusUnknown"), None, "t5");
+        assert_eq!(node["status"]["conditions"][0]["lastHeartbeatTime"], "hb", "untouched fields stay");
+        assert_eq!(node["status"]["conditions"][0]["lastTransitionTime"], "t5");
     }
 }
