@@ -11,11 +11,13 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use reddwarf::actors::directory::ActorDirectory;
 use reddwarf::actors::events::{Recorder, StoreEvents};
+use reddwarf::actors::namespaces::{NamespaceController, NamespacedCollection};
 use reddwarf::actors::node_lifecycle::{NodeHealthSettings, NodeLifecycle};
 use reddwarf::actors::scheduler::SchedulerActor;
 use reddwarf::actors::supervision::Watchdog;
+use reddwarf::api::registry::{self, RegistryAttrs};
 use reddwarf::api::tls::{TlsSource, prepare};
-use reddwarf::api::{ApiSettings, ApiState, auth, bootstrap, kubeconfig, registry::RegistryAttrs, server};
+use reddwarf::api::{ApiSettings, ApiState, auth, bootstrap, kubeconfig, server};
 use reddwarf::clock::Clock;
 use reddwarf::store::memory::MemoryBackend;
 use reddwarf::store::sled_backend::SledBackend;
@@ -144,9 +146,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let scheduler = SchedulerActor::new(store.clone(), clock.clone(), events.clone(), directory.clone()).start();
     let settings = NodeHealthSettings { grace: args.node_monitor_grace_period };
     let nodes = NodeLifecycle::new(store.clone(), clock.clone(), events.clone(), directory.clone(), settings).start();
+    let collections = registry::namespaced_storage()
+        .into_iter()
+        .map(|(storage, pods)| NamespacedCollection { storage, pods })
+        .collect();
+    let namespaces = NamespaceController::new(store.clone(), clock.clone(), directory.clone(), collections).start();
     Watchdog::new(Duration::from_secs(1), Watchdog::exit_process)
         .watch("scheduler", &scheduler)
         .watch("node-lifecycle", &nodes)
+        .watch("namespace-controller", &namespaces)
         .start();
     let state = ApiState { store: store.clone(), clock, settings: ApiSettings::default(), shutdown, directory };
     server::run(bound, state, authenticator, tls.server_config, stopping).await.context("serving")?;

@@ -155,3 +155,19 @@ fn kubectl_creates_namespaces_with_json_bodies() {
         assert!(again.contains("Error from server (AlreadyExists): namespaces \"team\" already exists"), "{again}");
     }
 }
+
+/// Deleting a namespace empties it and removes it; `kubectl delete` waits for that.
+#[test]
+fn kubectl_deletes_a_namespace_with_its_contents() {
+    let Some(k) = kubectl("1.33") else { return };
+    let server = Server::start();
+    server.kubectl(&k, &["create", "namespace", "team"]).ok();
+    server.kubectl(&k, &["create", "configmap", "settings", "-n", "team", "--from-literal=a=b"]).ok();
+    server.kubectl(&k, &["run", "job", "-n", "team", "--image=busybox"]).ok();
+    let deleted = server.kubectl(&k, &["delete", "namespace", "team", "--timeout=60s"]).ok();
+    assert_eq!(deleted.trim(), "namespace \"team\" deleted");
+    let gone = server.kubectl(&k, &["get", "namespace", "team"]).failed();
+    assert!(gone.contains("NotFound"), "{gone}");
+    let contents = server.kubectl(&k, &["get", "configmaps,pods", "-n", "team", "-o", "name"]);
+    assert!(contents.stdout.trim().is_empty(), "{contents:?}");
+}

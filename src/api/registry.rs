@@ -472,6 +472,19 @@ pub fn core(plural: &str) -> &'static ResourceDef {
     find("", "v1", plural).unwrap_or_else(|| panic!("core resource {plural} is registered"))
 }
 
+/// The storage of every namespaced resource once (versions sharing storage count once),
+/// with whether it holds pods: what the namespace controller empties.
+pub fn namespaced_storage() -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::new();
+    for def in RESOURCES.iter().filter(|d| d.namespaced) {
+        let storage = def.storage();
+        if !out.iter().any(|(s, _)| *s == storage) {
+            out.push((storage, def.delete == DeletePolicy::GracefulPod));
+        }
+    }
+    out
+}
+
 /// The API groups served, in discovery order, with their versions.
 pub fn groups() -> Vec<(&'static str, Vec<&'static str>)> {
     let mut groups: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
