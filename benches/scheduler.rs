@@ -54,6 +54,8 @@ fn scheduling_variant(c: &mut Criterion, variant: &str) {
     let request = pod();
     for count in [100usize, 1_000, 5_000] {
         let template = nodes(count);
+        let index: std::collections::HashMap<String, usize> =
+            template.iter().enumerate().map(|(i, n)| (n.name.clone(), i)).collect();
         group.bench_function(BenchmarkId::new("nodes", count), |b| {
             b.iter_custom(|iterations| {
                 let mut elapsed = Duration::ZERO;
@@ -69,8 +71,7 @@ fn scheduling_variant(c: &mut Criterion, variant: &str) {
                         } else {
                             schedule(&request, cluster.iter(), n).expect("room for every pod").to_string()
                         };
-                        let node = cluster.iter_mut().find(|node| node.name == chosen).unwrap();
-                        node.assume(&request);
+                        cluster[index[&chosen]].assume(&request);
                     }
                     elapsed += started.elapsed();
                 }
