@@ -610,7 +610,7 @@ async fn dry_run_validates_and_answers_but_stores_nothing() {
 async fn patches_of_every_type_and_their_errors() {
     let server = Server::start();
     let client = server.client();
-    let (_, created) = send(client.post(server.at(PODS)).json(&pod_json("p"))).await;
+    let (_, created) = send(client.post(server.at(PODS)).json(&parked_pod_json("p"))).await;
     let url = server.at(&format!("{PODS}/p"));
     let patch = |content_type: &str, body: &str| {
         client.patch(&url).header("content-type", content_type.to_string()).body(body.to_string())
@@ -653,6 +653,13 @@ async fn patches_of_every_type_and_their_errors() {
         "Invalid",
     );
     assert_status(&send(patch("application/json", "{}")).await, 415, "UnsupportedMediaType");
+    let apply_without_manager = send(patch("application/apply-patch+yaml", "metadata:\n  labels:\n    x: y\n")).await;
+    assert_status(&apply_without_manager, 422, "Invalid");
+    assert!(
+        apply_without_manager.1["message"].as_str().unwrap().contains("fieldManager"),
+        "{}",
+        apply_without_manager.1
+    );
     assert_status(
         &send(patch("application/merge-patch+json", r#"{"metadata":{"name":"renamed"}}"#)).await,
         400,

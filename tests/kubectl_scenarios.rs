@@ -251,7 +251,44 @@ fn run_scenarios(k: &Kubectl) {
     assert!(by_label.lines().nth(1).is_some_and(|l| l.starts_with("web")), "{v}: {by_label}");
     let by_field = s.ok(&["get", "pods", "--field-selector", "status.phase=Running", "-o", "name"]);
     assert_eq!(by_field.trim(), "pod/web");
+
+    // describe namespace and node: every section a user expects.
+    let namespace = s.ok(&["describe", "namespace", "default"]);
+    for line in ["Name:         default", "Status:       Active", "No resource quota.", "No LimitRange resource."] {
+        assert!(namespace.contains(line), "{v}: {line:?} missing from:\n{namespace}");
+    }
+    let node = s.file("node.yaml", NODE);
+    assert_eq!(s.validated(&["create", "-f", &node]).trim(), "node/n1 created");
+    let described = s.ok(&["describe", "node", "n1"]);
+    for section in [
+        "Name:               n1",
+        "reddwarf.io/zone-brands=lipkg",
+        "Conditions:",
+        "KubeletReady",
+        "Capacity:",
+        "Allocatable:",
+        "System Info:",
+        "Operating System:           illumos",
+        "Non-terminated Pods:",
+        "Allocated resources:",
+        "Events:",
+    ] {
+        assert!(described.contains(section), "{v}: {section:?} missing from:\n{described}");
+    }
 }
+
+const NODE: &str = r#"apiVersion: v1
+kind: Node
+metadata:
+  name: n1
+  labels: {kubernetes.io/hostname: n1, reddwarf.io/zone-brands: lipkg}
+status:
+  capacity: {cpu: "4", memory: 8Gi, pods: "110"}
+  allocatable: {cpu: "4", memory: 8Gi, pods: "110"}
+  conditions:
+  - {type: Ready, status: "True", reason: KubeletReady, message: ok, lastHeartbeatTime: "2026-11-27T00:00:00Z", lastTransitionTime: "2026-11-27T00:00:00Z"}
+  nodeInfo: {architecture: amd64, operatingSystem: illumos, kernelVersion: "5.11", osImage: OmniOS, kubeletVersion: v1.33.0, containerRuntimeVersion: "zones://1", bootID: "", machineID: "", systemUUID: "", kubeProxyVersion: ""}
+"#;
 
 #[test]
 fn kubectl_1_33_scenarios() {
