@@ -15,30 +15,12 @@ use reddwarf::store::sled_backend::SledBackend;
 use reddwarf::store::{Store, StoreConfig};
 use serde_json::{Value, json};
 
-/// A pod about the size of a real one after defaulting (~3 KB).
+/// A pod about the size of a real one after defaulting (~3 KB of compact JSON), the same
+/// document W7 writes into etcd (`bench/w7-storage.sh`).
 fn realistic_pod(name: &str) -> Value {
-    json!({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": "default", "uid": "6b1f7c8e-3d7a-4c2b-9d3e-0a1b2c3d4e5f",
-            "creationTimestamp": "2026-11-27T10:00:00Z", "generation": 1,
-            "labels": {"app": "web", "tier": "frontend", "release": "stable"},
-            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "x".repeat(900)}},
-        "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27", "imagePullPolicy": "IfNotPresent",
-            "ports": [{"containerPort": 80, "protocol": "TCP"}, {"containerPort": 443, "protocol": "TCP"}],
-            "env": [{"name": "MODE", "value": "production"}, {"name": "LOG_LEVEL", "value": "info"}],
-            "resources": {"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {"cpu": "250m", "memory": "128Mi"}},
-            "livenessProbe": {"httpGet": {"path": "/healthz", "port": 80, "scheme": "HTTP"}, "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3},
-            "volumeMounts": [{"name": "data", "mountPath": "/data"}],
-            "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"}],
-            "volumes": [{"name": "data", "emptyDir": {"sizeLimit": "1Gi"}}],
-            "restartPolicy": "Always", "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst",
-            "serviceAccountName": "default", "serviceAccount": "default", "schedulerName": "default-scheduler",
-            "securityContext": {}, "enableServiceLinks": true, "priority": 0, "preemptionPolicy": "PreemptLowerPriority",
-            "tolerations": [
-                {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
-                {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}]},
-        "status": {"phase": "Pending", "qosClass": "Burstable"}
-    })
+    let mut pod: Value = serde_json::from_str(include_str!("../bench/pod-3k.json")).expect("valid JSON");
+    pod["metadata"]["name"] = json!(name);
+    pod
 }
 
 fn durable_commits(c: &mut Criterion) {
