@@ -7,11 +7,13 @@
 //! - `openapi`: the OpenAPI v3 documents, through `kubectl explain`, `create -f` and `apply -f`.
 //! - `python_client`: the Python `kubernetes` client against `reddwarf serve`.
 //! - `kube_client`: kube-rs against `reddwarf serve`.
+//! - `bench_tools`: every `reddwarf-bench` workload, at a small size, so the tools cannot rot.
 #![allow(clippy::disallowed_methods, reason = "tests spawn the server, kubectl and python as real peers")]
 
 mod support;
 
 mod api_http;
+mod bench_tools;
 mod kube_client;
 mod kubectl;
 mod kubectl_scenarios;

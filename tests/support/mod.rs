@@ -52,6 +52,11 @@ impl Server {
         server
     }
 
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the server is running").id()
+    }
+
     /// The server's data directory.
     pub fn data_dir(&self) -> &Path {
         self.dir.path()
