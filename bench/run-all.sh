@@ -1,0 +1,103 @@
+#!/bin/sh
+# Runs Reddwarf's benchmark workloads at BENCHMARKS.md's sizes, each against a fresh
+# release server, and appends one JSON report per run to bench/results/<workload>.jsonl.
+# bench/plot.py then draws bench/plots/<workload>.png.
+#
+#   bench/run-all.sh                 # every workload
+#   bench/run-all.sh w1 w3           # some of them
+#
+# Servers run with $SERVE_ARGS (default: --no-agent, so W1/W3/W5/W8 measure the control
+# plane alone; W2 runs its own simulated nodes).
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+OUT=$HERE/results
+SERVE_ARGS=${SERVE_ARGS:-"--no-agent"}
+PORT=${PORT:-17443}
+mkdir -p "$OUT"
+cd "$ROOT"
+cargo build --release --bins
+BIN=$ROOT/target/release
+SERVER_PID=
+SERVER_DIR=
+
+start_server() { # extra serve flags...
+    SERVER_DIR=$(mktemp -d /var/tmp/reddwarf-bench.XXXXXX)
+    # shellcheck disable=SC2086
+    "$BIN/reddwarf" serve --data-dir "$SERVER_DIR" --listen "127.0.0.1:$PORT" $SERVE_ARGS "$@" \
+        >/dev/null 2>"$SERVER_DIR.log" &
+    SERVER_PID=$!
+    tries=0
+    until [ -s "$SERVER_DIR/admin.kubeconfig" ] && curl -sf --cacert "$SERVER_DIR/tls/ca.crt" \
+        "https://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do
+        tries=$((tries + 1))
+        [ $tries -gt 600 ] && { echo "bench: the server did not start" >&2; cat "$SERVER_DIR.log" >&2; exit 1; }
+        sleep 0.1
+    done
+    export KUBECONFIG="$SERVER_DIR/admin.kubeconfig"
+}
+
+stop_server() {
+    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+    [ -n "$SERVER_DIR" ] && rm -rf "$SERVER_DIR" "$SERVER_DIR.log"
+    SERVER_PID= SERVER_DIR=
+}
+trap stop_server EXIT INT TERM
+
+record() { # workload, then the command
+    name=$1; shift
+    echo "bench: $name: $*" >&2
+    "$@" | tee -a "$OUT/$name.jsonl"
+}
+
+w1() {
+    for clients in 1 16 64; do
+        start_server
+        record w1 "$BIN/reddwarf-bench" create --clients "$clients" --count 20000
+        stop_server
+    done
+}
+
+w3() {
+    for watchers in 1 100 1000; do
+        start_server
+        record w3 "$BIN/reddwarf-bench" fanout --watchers "$watchers" --rate 100 --seconds 30 --server-pid "$SERVER_PID"
+        stop_server
+    done
+}
+
+w4() {
+    cargo bench --bench scheduler 2>&1 | tee "$OUT/w4.txt"
+}
+
+w5() {
+    start_server
+    record w5 "$BIN/reddwarf-bench" memory --nodes 1000 --pods 10000,50000 --settle 60s --server-pid "$SERVER_PID"
+    stop_server
+}
+
+w6() {
+    for preload in 10000 50000; do
+        dir=$(mktemp -d /var/tmp/reddwarf-w6.XXXXXX) && rmdir "$dir"
+        # shellcheck disable=SC2086
+        record w6 "$BIN/reddwarf-bench" recovery --server-bin "$BIN/reddwarf" --data-dir "$dir" \
+            --preload "$preload" --clients 16 --kill-after 5s $(for a in $SERVE_ARGS; do printf -- '--server-arg=%s ' "$a"; done)
+        rm -rf "$dir" "$dir.log"
+    done
+}
+
+w7() {
+    "$HERE/w7-storage.sh" | tee "$OUT/w7.md"
+    cp /var/tmp/reddwarf-w7/results.jsonl "$OUT/w7.jsonl"
+}
+
+w8() {
+    start_server
+    record w8 "$BIN/reddwarf-bench" heartbeat --nodes 1000 --duration 60s --server-pid "$SERVER_PID"
+    stop_server
+}
+
+if [ $# -eq 0 ]; then set -- w1 w3 w4 w5 w6 w7 w8; fi
+for workload in "$@"; do
+    "$workload"
+done
