@@ -6,6 +6,8 @@
 pub mod backoff;
 pub mod deletion;
 pub mod events;
+pub mod ipam;
+pub mod lifecycle;
 pub mod naming;
 pub mod schedule;
 pub mod zone_plan;
