@@ -15,8 +15,13 @@ use reddwarf::actors::agent::{self, AgentHandle, AgentSettings, Capacity};
 use reddwarf::actors::directory::ActorDirectory;
 use reddwarf::actors::events::{Recorder, StoreEvents};
 use reddwarf::actors::ipam::NodeCidrAllocator;
+use reddwarf::actors::namespaces::{NamespaceController, NamespacedCollection};
+use reddwarf::actors::node_lifecycle::{NodeHealthSettings, NodeLifecycle};
+use reddwarf::actors::scheduler::SchedulerActor;
+use reddwarf::actors::supervision::Watchdog;
+use reddwarf::api::registry::{self, RegistryAttrs};
 use reddwarf::api::tls::{TlsSource, prepare};
-use reddwarf::api::{ApiSettings, ApiState, SecretToken, auth, bootstrap, kubeconfig, registry::RegistryAttrs, server};
+use reddwarf::api::{ApiSettings, ApiState, SecretToken, auth, bootstrap, kubeconfig, server};
 use reddwarf::clock::Clock;
 use reddwarf::illumos::exec::{Executor, ProcessExecutor};
 use reddwarf::illumos::fake::{FakeHost, settings as sim_settings};
@@ -198,6 +203,9 @@ struct ServeArgs {
     /// The most events watch history keeps.
     #[arg(long, default_value_t = 100_000)]
     history_max_events: usize,
+    /// How long a node may go without a heartbeat before it is marked NotReady.
+    #[arg(long, default_value = "40s", value_parser = humantime::parse_duration)]
+    node_monitor_grace_period: Duration,
     /// Do not run a node agent in this process.
     #[arg(long)]
     no_agent: bool,
@@ -273,7 +281,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let default = if runtime == RuntimeKind::Sim { "127.77.0.0/16" } else { "10.88.0.0/16" };
         default.parse().expect("a valid default CIDR")
     });
-    NodeCidrAllocator::new(store.clone(), cluster_cidr, args.node_cidr_prefix, events.clone(), directory.clone())
+    let cidrs =
+        NodeCidrAllocator::new(store.clone(), cluster_cidr, args.node_cidr_prefix, events.clone(), directory.clone())
+            .start();
+    let scheduler = SchedulerActor::new(store.clone(), clock.clone(), events.clone(), directory.clone()).start();
+    let health = NodeHealthSettings { grace: args.node_monitor_grace_period };
+    let nodes = NodeLifecycle::new(store.clone(), clock.clone(), events.clone(), directory.clone(), health).start();
+    let collections = registry::namespaced_storage()
+        .into_iter()
+        .map(|(storage, pods)| NamespacedCollection { storage, pods })
+        .collect();
+    let namespaces = NamespaceController::new(store.clone(), clock.clone(), directory.clone(), collections).start();
+    Watchdog::new(Duration::from_secs(1), Watchdog::exit_process)
+        .watch("scheduler", &scheduler)
+        .watch("node-lifecycle", &nodes)
+        .watch("namespace-controller", &namespaces)
+        .watch("node-cidr-allocator", &cidrs)
         .start();
     let settings =
         ApiSettings { kubelet_client_token: Some(SecretToken::new(token.clone())), ..ApiSettings::default() };

@@ -143,6 +143,7 @@ pub async fn resource(
         }
         ("POST", true, Some("binding")) => write::bind(&req, payload, &state, &route, &params).await,
         ("GET", true, Some("log")) => log::pod_log(&state, &route, &params).await,
+        ("POST", true, Some("eviction")) => delete::evict(&req, payload, &state, &route, &params).await,
         ("DELETE", true, None) => delete::delete(&req, payload, &state, &route, &params).await,
         ("DELETE", false, None) => delete::delete_collection(&req, payload, &state, &route, &params).await,
         _ => Err(ApiError::method_not_allowed(&method, req.path())),

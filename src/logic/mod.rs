@@ -4,10 +4,12 @@
 //! actors) gather inputs, call these, and carry out what they return.
 
 pub mod backoff;
+pub mod binding;
 pub mod deletion;
 pub mod events;
 pub mod ipam;
 pub mod lifecycle;
 pub mod naming;
+pub mod node_health;
 pub mod schedule;
 pub mod zone_plan;
