@@ -15,6 +15,7 @@
 mod support;
 
 mod agent;
+mod agent_faults;
 mod api_http;
 mod kube_client;
 mod kubectl;
