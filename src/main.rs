@@ -9,16 +9,25 @@ use std::time::Duration;
 use actix::Actor;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use reddwarf::actors::agent::credentials::Credentials;
+use reddwarf::actors::agent::logs::{ApiAccess, ConsoleFiles, ConsoleSource, FakeConsoles};
+use reddwarf::actors::agent::{self, AgentHandle, AgentSettings, Capacity};
 use reddwarf::actors::directory::ActorDirectory;
 use reddwarf::actors::events::{Recorder, StoreEvents};
+use reddwarf::actors::ipam::NodeCidrAllocator;
 use reddwarf::actors::namespaces::{NamespaceController, NamespacedCollection};
 use reddwarf::actors::node_lifecycle::{NodeHealthSettings, NodeLifecycle};
 use reddwarf::actors::scheduler::SchedulerActor;
 use reddwarf::actors::supervision::Watchdog;
 use reddwarf::api::registry::{self, RegistryAttrs};
 use reddwarf::api::tls::{TlsSource, prepare};
-use reddwarf::api::{ApiSettings, ApiState, auth, bootstrap, kubeconfig, server};
+use reddwarf::api::{ApiSettings, ApiState, SecretToken, auth, bootstrap, kubeconfig, server};
 use reddwarf::clock::Clock;
+use reddwarf::illumos::exec::{Executor, ProcessExecutor};
+use reddwarf::illumos::fake::{FakeHost, settings as sim_settings};
+use reddwarf::illumos::profile::PlatformProfile;
+use reddwarf::illumos::runtime::IllumosRuntime;
+use reddwarf::model::quantity::parse_quantity;
 use reddwarf::store::memory::MemoryBackend;
 use reddwarf::store::sled_backend::SledBackend;
 use reddwarf::store::{Backend, Store, StoreConfig};
@@ -41,8 +50,120 @@ enum LogFormat {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the control plane: API server, store, scheduler and controllers.
+    /// Run the control plane: API server, store, scheduler and controllers (and, unless
+    /// --no-agent, a node agent for this host).
     Serve(ServeArgs),
+    /// Run a node agent that joins a server: registers the node and runs its pods as zones.
+    Agent(AgentArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RuntimeKind {
+    /// Real zones, through zonecfg, zoneadm, dladm, ipadm and zfs.
+    Illumos,
+    /// An in-memory emulation of an illumos host (for Linux, tests and demos).
+    Sim,
+}
+
+/// Where the real zone tools live; its presence makes `illumos` the default runtime.
+const ZONEADM: &str = "/usr/sbin/zoneadm";
+
+fn default_runtime() -> RuntimeKind {
+    if Path::new(ZONEADM).exists() { RuntimeKind::Illumos } else { RuntimeKind::Sim }
+}
+
+fn parse_cpu(text: &str) -> Result<u64, String> {
+    let q = parse_quantity(text).map_err(|e| e.to_string())?;
+    u64::try_from(q.millis()).map_err(|_| format!("'{text}' is negative"))
+}
+
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let q = parse_quantity(text).map_err(|e| e.to_string())?;
+    u64::try_from(q.units()).map_err(|_| format!("'{text}' is negative"))
+}
+
+/// The node flags `serve` (for its local agent) and `agent` share.
+#[derive(clap::Args, Clone)]
+struct NodeArgs {
+    /// The Node's name (default: this host's name).
+    #[arg(long)]
+    node_name: Option<String>,
+    /// illumos (real zones) or sim (emulated); default illumos where /usr/sbin/zoneadm exists.
+    #[arg(long, value_enum)]
+    runtime: Option<RuntimeKind>,
+    /// The directory under which zonepaths are made.
+    #[arg(long, default_value = "/zones")]
+    zonepath_root: String,
+    /// The ZFS dataset under which the agent creates its datasets.
+    #[arg(long, default_value = "rpool/reddwarf")]
+    zfs_root: String,
+    /// The pods' etherstub.
+    #[arg(long, default_value = "reddwarf0")]
+    etherstub: String,
+    /// CPU kept for the system (subtracted from allocatable).
+    #[arg(long, default_value = "100m", value_parser = parse_cpu)]
+    system_reserved_cpu: u64,
+    /// Memory kept for the system (subtracted from allocatable).
+    #[arg(long, default_value = "256Mi", value_parser = parse_bytes)]
+    system_reserved_memory: u64,
+    /// The most pods this node runs.
+    #[arg(long, default_value_t = 110)]
+    max_pods: u32,
+    /// Installed zone brands, in order of preference.
+    #[arg(long, value_delimiter = ',', default_value = "lipkg,sparse,lx")]
+    zone_brands: Vec<String>,
+    /// hostPath volumes are allowed only under these prefixes (repeatable).
+    #[arg(long = "host-path-prefix")]
+    host_path_prefixes: Vec<String>,
+    /// The node's address (default 127.0.0.1).
+    #[arg(long)]
+    node_ip: Option<std::net::IpAddr>,
+    /// Where the kubelet HTTPS server (logs) listens (default: 0.0.0.0:10250 for `agent`,
+    /// 127.0.0.1 on a free port for `serve`'s local agent).
+    #[arg(long)]
+    kubelet_listen: Option<SocketAddr>,
+    /// Use this pod CIDR instead of waiting for the control plane to assign one.
+    #[arg(long)]
+    pod_cidr: Option<ipnet::IpNet>,
+    /// How often all zones are listed to notice changes nobody asked for.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    relist_interval: Duration,
+    /// sim: the CPU capacity to report.
+    #[arg(long, default_value = "8", value_parser = parse_cpu)]
+    sim_cpu: u64,
+    /// sim: the memory capacity to report.
+    #[arg(long, default_value = "32Gi", value_parser = parse_bytes)]
+    sim_memory: u64,
+    /// sim: append one JSON line per host command to this file (for tests).
+    #[arg(long)]
+    sim_event_log: Option<PathBuf>,
+    /// sim: inject a fault, such as `zoneadm install=fail:1` or `zoneadm shutdown=hang:1` (repeatable).
+    #[arg(long = "sim-fault")]
+    sim_faults: Vec<String>,
+    /// sim: make an operation take time, such as `zoneadm install=2s` (repeatable).
+    #[arg(long = "sim-duration")]
+    sim_durations: Vec<String>,
+}
+
+#[derive(clap::Args)]
+struct AgentArgs {
+    /// The API server's URL (default: from --kubeconfig).
+    #[arg(long)]
+    server: Option<String>,
+    /// A file holding the bearer token (default: from --kubeconfig).
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// The PEM CA of the API server (default: from --kubeconfig).
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
+    /// A kubeconfig to take the CA (and the server and token, when not given) from.
+    #[arg(long)]
+    kubeconfig: Option<PathBuf>,
+    /// The agent's local state: IP pool, projected volumes, the sim host's state.
+    #[arg(long, default_value = "./reddwarf-agent")]
+    data_dir: PathBuf,
+    #[command(flatten)]
+    node: NodeArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -85,6 +206,18 @@ struct ServeArgs {
     /// How long a node may go without a heartbeat before it is marked NotReady.
     #[arg(long, default_value = "40s", value_parser = humantime::parse_duration)]
     node_monitor_grace_period: Duration,
+    /// Do not run a node agent in this process.
+    #[arg(long)]
+    no_agent: bool,
+    /// The range pod addresses come from, cut into per-node blocks (default 10.88.0.0/16;
+    /// 127.77.0.0/16 where the runtime is sim, so pod addresses are loopback).
+    #[arg(long)]
+    cluster_cidr: Option<ipnet::IpNet>,
+    /// The prefix length of each node's block of the cluster CIDR.
+    #[arg(long, default_value_t = 24)]
+    node_cidr_prefix: u8,
+    #[command(flatten)]
+    node: NodeArgs,
 }
 
 fn init_logging(format: LogFormat) {
@@ -143,9 +276,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let (stopping, shutdown) = tokio::sync::watch::channel(false);
     let directory = ActorDirectory::new(clock.clone());
     let events = Recorder::start(Arc::new(StoreEvents::new(store.clone())), clock.clone(), directory.clone());
+    let runtime = args.node.runtime.unwrap_or_else(default_runtime);
+    let cluster_cidr = args.cluster_cidr.unwrap_or_else(|| {
+        let default = if runtime == RuntimeKind::Sim { "127.77.0.0/16" } else { "10.88.0.0/16" };
+        default.parse().expect("a valid default CIDR")
+    });
+    let cidrs =
+        NodeCidrAllocator::new(store.clone(), cluster_cidr, args.node_cidr_prefix, events.clone(), directory.clone())
+            .start();
     let scheduler = SchedulerActor::new(store.clone(), clock.clone(), events.clone(), directory.clone()).start();
-    let settings = NodeHealthSettings { grace: args.node_monitor_grace_period };
-    let nodes = NodeLifecycle::new(store.clone(), clock.clone(), events.clone(), directory.clone(), settings).start();
+    let health = NodeHealthSettings { grace: args.node_monitor_grace_period };
+    let nodes = NodeLifecycle::new(store.clone(), clock.clone(), events.clone(), directory.clone(), health).start();
     let collections = registry::namespaced_storage()
         .into_iter()
         .map(|(storage, pods)| NamespacedCollection { storage, pods })
@@ -155,11 +296,127 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .watch("scheduler", &scheduler)
         .watch("node-lifecycle", &nodes)
         .watch("namespace-controller", &namespaces)
+        .watch("node-cidr-allocator", &cidrs)
         .start();
-    let state = ApiState { store: store.clone(), clock, settings: ApiSettings::default(), shutdown, directory };
+    let settings =
+        ApiSettings { kubelet_client_token: Some(SecretToken::new(token.clone())), ..ApiSettings::default() };
+    let state =
+        ApiState { store: store.clone(), clock: clock.clone(), settings, shutdown, directory: directory.clone() };
+    let _agent = if args.no_agent {
+        None
+    } else {
+        let credentials = Credentials { server: url.clone(), ca_pem: tls.ca_pem.clone(), token: token.clone() };
+        let mut node = args.node.clone();
+        node.kubelet_listen = node.kubelet_listen.or_else(|| Some(SocketAddr::from(([127, 0, 0, 1], 0))));
+        Some(start_agent(node, credentials, data_dir.join("agent"), clock.clone(), directory.clone()).await?)
+    };
     server::run(bound, state, authenticator, tls.server_config, stopping).await.context("serving")?;
     store.close();
     tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+/// The memory of an illumos host, from `prtconf -m` (megabytes).
+async fn illumos_memory_bytes() -> anyhow::Result<u64> {
+    let spec = reddwarf::illumos::exec::CommandSpec::new("/usr/sbin/prtconf").arg("-m");
+    let output = ProcessExecutor::default().run(spec).await?;
+    let megabytes: u64 =
+        output.stdout.trim().parse().with_context(|| format!("prtconf -m printed {:?}", output.stdout))?;
+    Ok(megabytes << 20)
+}
+
+/// Builds the runtime and starts a node agent.
+async fn start_agent(
+    args: NodeArgs,
+    credentials: Credentials,
+    data_dir: PathBuf,
+    clock: Clock,
+    directory: ActorDirectory,
+) -> anyhow::Result<AgentHandle> {
+    create_private_dir(&data_dir)?;
+    let data_dir = std::fs::canonicalize(&data_dir)?;
+    let kind = args.runtime.unwrap_or_else(default_runtime);
+    let profile = PlatformProfile::omnios();
+    let (runtime, console, capacity): (IllumosRuntime, Arc<dyn ConsoleSource>, Capacity) = match kind {
+        RuntimeKind::Sim => {
+            let host = FakeHost::with_profile(profile.clone());
+            host.persist_to(&data_dir.join("sim-host.journal")).context("loading the sim host's state")?;
+            if let Some(path) = &args.sim_event_log {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .with_context(|| format!("opening {}", path.display()))?;
+                host.log_events_to(file);
+            }
+            for fault in &args.sim_faults {
+                sim_settings::apply_fault(&host, fault)?;
+            }
+            for duration in &args.sim_durations {
+                sim_settings::apply_duration(&host, duration)?;
+            }
+            let capacity = Capacity {
+                cpu_millis: args.sim_cpu,
+                memory_bytes: args.sim_memory,
+                ephemeral_storage_bytes: 100 << 30,
+            };
+            let runtime = IllumosRuntime::new(Arc::new(host.clone()), profile);
+            (runtime, Arc::new(FakeConsoles(host)), capacity)
+        }
+        RuntimeKind::Illumos => {
+            let cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+            let capacity = Capacity {
+                cpu_millis: cpus * 1000,
+                memory_bytes: illumos_memory_bytes().await.context("detecting the host's memory")?,
+                ephemeral_storage_bytes: 100 << 30,
+            };
+            let runtime = IllumosRuntime::new(Arc::new(ProcessExecutor::default()), profile);
+            (runtime, Arc::new(ConsoleFiles { dir: PathBuf::from("/var/log/zones") }), capacity)
+        }
+    };
+    let node_name = match args.node_name {
+        Some(name) => name,
+        None => hostname::get().context("reading the host name")?.to_string_lossy().to_lowercase(),
+    };
+    let settings = AgentSettings {
+        node_name,
+        node_ip: args.node_ip.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1])),
+        runtime_name: if kind == RuntimeKind::Sim { "sim" } else { "illumos" }.to_string(),
+        brands: args.zone_brands,
+        zonepath_root: args.zonepath_root,
+        zfs_root: args.zfs_root,
+        etherstub: args.etherstub,
+        host_path_prefixes: args.host_path_prefixes,
+        capacity,
+        reserved_cpu_millis: args.system_reserved_cpu,
+        reserved_memory_bytes: args.system_reserved_memory,
+        max_pods: args.max_pods,
+        pod_cidr: args.pod_cidr,
+        data_dir,
+        kubelet_listen: args.kubelet_listen.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 10250))),
+        relist_interval: args.relist_interval,
+        lease_interval: Duration::from_secs(10),
+        status_interval: Duration::from_secs(10),
+        test_faults: false,
+    };
+    let client = credentials.client().await.context("building the API client")?;
+    let access = ApiAccess { server: credentials.server.clone(), ca_pem: credentials.ca_pem.clone() };
+    Ok(agent::start(settings, runtime, client, console, access, clock, directory)?)
+}
+
+async fn run_agent(args: AgentArgs) -> anyhow::Result<()> {
+    let credentials = Credentials::load(
+        args.server.as_deref(),
+        args.token_file.as_deref(),
+        args.ca_file.as_deref(),
+        args.kubeconfig.as_deref(),
+    )?;
+    let clock = Clock::system();
+    let directory = ActorDirectory::new(clock.clone());
+    let handle = start_agent(args.node, credentials, args.data_dir, clock, directory).await?;
+    tracing::info!(kubelet = %handle.kubelet_address, node = %handle.context.settings.node_name, "node agent running");
+    tokio::signal::ctrl_c().await.context("waiting for a signal")?;
+    tracing::info!("stopping");
     Ok(())
 }
 
@@ -172,6 +429,7 @@ fn main() -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         match cli.command {
             Command::Serve(args) => serve(args).await,
+            Command::Agent(args) => run_agent(args).await,
         }
     })
 }

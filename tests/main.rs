@@ -8,10 +8,15 @@
 //! - `python_client`: the Python `kubernetes` client against `reddwarf serve`.
 //! - `kube_client`: kube-rs against `reddwarf serve`.
 //! - `bench_tools`: every `reddwarf-bench` workload, at a small size, so the tools cannot rot.
+//! - `agent`: the node agent end to end with `--runtime sim`: pods to Running and back,
+//!   logs, injected host faults, and a SIGKILLed agent restarted.
+//! - `agent_faults`: an in-process agent with test-only faults: a panicking pod actor.
 #![allow(clippy::disallowed_methods, reason = "tests spawn the server, kubectl and python as real peers")]
 
 mod support;
 
+mod agent;
+mod agent_faults;
 mod api_http;
 mod bench_tools;
 mod kube_client;

@@ -5,11 +5,15 @@
 //! - [`directory`]: every live actor and its state, for `/debug/actors`;
 //! - [`supervision`]: parent-driven respawn with backoff, and the singleton watchdog;
 //! - [`coalesce`]: newest-value slots and content-free kicks, so mailboxes stay O(1);
-//! - [`events`]: the Event recorder.
+//! - [`events`]: the Event recorder;
+//! - [`agent`]: the node agent (NodeAgent, PodRouter, PodActor, IpamPool, kubelet server);
+//! - [`ipam`]: the control plane's node pod-CIDR allocator.
 
+pub mod agent;
 pub mod coalesce;
 pub mod directory;
 pub mod events;
+pub mod ipam;
 pub mod namespaces;
 pub mod node_lifecycle;
 pub mod scheduler;

@@ -23,6 +23,7 @@ pub mod table;
 pub mod tls;
 
 mod delete;
+mod log;
 mod managed;
 mod patch;
 mod read;
@@ -49,6 +50,31 @@ pub struct ApiSettings {
     pub min_watch_timeout: Duration,
     /// The largest request body.
     pub max_body_bytes: usize,
+    /// The token the API server presents to node agents (pod logs); `None` disables the
+    /// proxy's authentication (an agent will then refuse).
+    pub kubelet_client_token: Option<SecretToken>,
+}
+
+/// A token that never shows in logs or `Debug` output.
+#[derive(Clone)]
+pub struct SecretToken(String);
+
+impl SecretToken {
+    /// Wraps `token`.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// The token itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 impl Default for ApiSettings {
@@ -57,6 +83,7 @@ impl Default for ApiSettings {
             bookmark_interval: Duration::from_secs(10),
             min_watch_timeout: Duration::from_secs(1800),
             max_body_bytes: request::MAX_BODY_BYTES,
+            kubelet_client_token: None,
         }
     }
 }
@@ -115,6 +142,7 @@ pub async fn resource(
             patch::patch(&req, payload, &state, &route, &params, write::Part::Status).await
         }
         ("POST", true, Some("binding")) => write::bind(&req, payload, &state, &route, &params).await,
+        ("GET", true, Some("log")) => log::pod_log(&state, &route, &params).await,
         ("POST", true, Some("eviction")) => delete::evict(&req, payload, &state, &route, &params).await,
         ("DELETE", true, None) => delete::delete(&req, payload, &state, &route, &params).await,
         ("DELETE", false, None) => delete::delete_collection(&req, payload, &state, &route, &params).await,

@@ -196,6 +196,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         subresources: &[
             Subresource { name: "status", kind: "Pod", group: "", version: "v1", verbs: STATUS },
             Subresource { name: "binding", kind: "Binding", group: "", version: "v1", verbs: &["create"] },
+            Subresource { name: "log", kind: "Pod", group: "", version: "v1", verbs: &["get"] },
             Subresource { name: "eviction", kind: "Eviction", group: "policy", version: "v1", verbs: &["create"] },
         ],
         fields: &[

@@ -668,6 +668,11 @@ impl IllumosRuntime {
         }
     }
 
+    /// Whether a dataset or snapshot of this name exists.
+    pub async fn dataset_exists(&self, name: &str) -> Result<bool, RuntimeError> {
+        Ok(self.dataset(name).await?.is_some())
+    }
+
     /// Creates a filesystem (and missing parents) with this quota and mountpoint, or
     /// brings an existing one's quota and mountpoint in line. A no-op when both match.
     pub async fn ensure_dataset(

@@ -7,6 +7,8 @@ pub mod backoff;
 pub mod binding;
 pub mod deletion;
 pub mod events;
+pub mod ipam;
+pub mod lifecycle;
 pub mod naming;
 pub mod node_health;
 pub mod schedule;

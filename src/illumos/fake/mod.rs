@@ -8,7 +8,12 @@
 //! Submodules: `zonecfg` (strict script interpreter and rendering), `zones` (zone table
 //! and zoneadm state machine), `dladm`, `ipadm`, `zfs`, `zlogin`, `control` (durations,
 //! faults, event log, zlogin scripts), `messages` (every error text, the unverified ones
-//! marked `[verify]`).
+//! marked `[verify]`), [`journal`] (persistence across agent restarts), [`settings`] (the
+//! `--sim-*` flags: faults and durations as text).
+//!
+//! Each zone keeps a console buffer: boot and halt write to it as a real console shows,
+//! and tests append to it ([`FakeHost::append_console`]); the agent serves it as the
+//! pod's log.
 //!
 //! Time: each operation that succeeds takes a configurable duration (refusals and injected
 //! failures answer at once), slept with `tokio::time`, so tests under
@@ -28,7 +33,9 @@ mod args;
 mod control;
 mod dladm;
 mod ipadm;
+pub mod journal;
 mod messages;
+pub mod settings;
 #[cfg(test)]
 mod tests;
 mod zfs;
@@ -58,6 +65,8 @@ pub(crate) struct HostState {
     datasets: zfs::Datasets,
     control: control::Control,
     next_token: u64,
+    journal: Option<journal::Journal>,
+    event_log: Option<std::fs::File>,
 }
 
 /// What runs once an operation's duration has passed.
@@ -118,6 +127,8 @@ impl FakeHost {
                 datasets,
                 control: control::Control::default(),
                 next_token: 0,
+                journal: None,
+                event_log: None,
             })),
         }
     }
@@ -235,8 +246,63 @@ impl FakeHost {
         self.state.lock().datasets.set_used(dataset, bytes)
     }
 
-    /// Receives a command, applies its immediate part, and says what remains to do.
-    fn start(&self, spec: &CommandSpec) -> (u64, Work) {
+    /// What `zone` has written to its console (`None` when the zone does not exist).
+    pub fn console(&self, zone: &str) -> Option<String> {
+        self.state.lock().zones.map.get(zone).map(|z| z.console.clone())
+    }
+
+    /// Appends `text` to `zone`'s console, as a process in the zone writing to it would.
+    /// False when the zone does not exist.
+    pub fn append_console(&self, zone: &str, text: &str) -> bool {
+        match self.state.lock().zones.map.get_mut(zone) {
+            Some(z) => {
+                z.append_console(text);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Makes this host persistent: replays the journal at `path` (the state a previous
+    /// process left), then journals every change there. Call it on a fresh host, before
+    /// anything else runs on it.
+    pub fn persist_to(&self, path: &std::path::Path) -> Result<(), journal::JournalError> {
+        let (journal, entries) = journal::Journal::open(path)?;
+        for entry in entries {
+            let mut spec = CommandSpec::new(entry.argv.first().cloned().unwrap_or_default())
+                .args(entry.argv.iter().skip(1).cloned());
+            if let Some(stdin) = entry.stdin {
+                spec = spec.stdin(stdin.into_bytes());
+            }
+            let (_, work, _) = self.start(&spec);
+            let output = match work {
+                Work::Ready(output, _) => output,
+                Work::Later { finish, guard, .. } => {
+                    let output = finish(&mut self.state.lock());
+                    drop(guard);
+                    output
+                }
+                Work::NotFound(_) | Work::Hang => CommandOutput { exit_code: 127, ..CommandOutput::default() },
+            };
+            if !output.success() {
+                tracing::warn!(command = %spec, stderr = %output.stderr.trim(), "a journaled sim command failed on replay");
+            }
+        }
+        let mut state = self.state.lock();
+        state.control.clear_events();
+        state.journal = Some(journal);
+        Ok(())
+    }
+
+    /// Appends one JSON line per received command to `file` (`seq`, `argv`, `zone`,
+    /// `stdin`, `injected`: whether a fault answered it), for tests of a separate process.
+    pub fn log_events_to(&self, file: std::fs::File) {
+        self.state.lock().event_log = Some(file);
+    }
+
+    /// Receives a command, applies its immediate part, and says what remains to do (and
+    /// the journal entry to record if it succeeds).
+    fn start(&self, spec: &CommandSpec) -> (u64, Work, Option<(journal::Entry, Operation)>) {
         let mut guard = self.state.lock();
         let state = &mut *guard;
         let argv: Vec<String> = spec.argv().into_iter().map(str::to_string).collect();
@@ -251,10 +317,16 @@ impl FakeHost {
             None => (None, None),
         };
         let stdin_text = spec.stdin.as_ref().map(|bytes| String::from_utf8_lossy(bytes).into_owned());
+        let journaled = match (&state.journal, &operation) {
+            (Some(_), Some(op)) if journal::changes_host(op) => {
+                Some((journal::Entry { argv: argv.clone(), stdin: stdin_text.clone(), zone: zone.clone() }, op.clone()))
+            }
+            _ => None,
+        };
         let seq = state.control.record(argv.clone(), operation.clone(), zone.clone(), stdin_text);
         let (Some(tool), Some(operation)) = (tool, operation) else {
             let source = std::io::Error::new(std::io::ErrorKind::NotFound, "no such program on the emulated host");
-            return (seq, Work::NotFound(ExecError::Spawn { command: spec.to_string(), source }));
+            return (seq, Work::NotFound(ExecError::Spawn { command: spec.to_string(), source }), None);
         };
         let delay = state.control.duration(&operation);
         if let Some(fault) = state.control.take_fault(&operation, zone.as_deref()) {
@@ -263,9 +335,9 @@ impl FakeHost {
             }
             return match fault {
                 FaultKind::Fail { exit_code, stderr } => {
-                    (seq, Work::Ready(CommandOutput { exit_code, stdout: String::new(), stderr }, Duration::ZERO))
+                    (seq, Work::Ready(CommandOutput { exit_code, stdout: String::new(), stderr }, Duration::ZERO), None)
                 }
-                FaultKind::Hang => (seq, Work::Hang),
+                FaultKind::Hang => (seq, Work::Hang, None),
             };
         }
         let stdin = spec.stdin.as_deref();
@@ -286,11 +358,11 @@ impl FakeHost {
         };
         match outcome {
             // A refused command answers at once; only work that happens takes time.
-            Outcome::Done(output) if !output.success() => (seq, Work::Ready(output, Duration::ZERO)),
-            Outcome::Done(output) => (seq, Work::Ready(output, delay)),
+            Outcome::Done(output) if !output.success() => (seq, Work::Ready(output, Duration::ZERO), None),
+            Outcome::Done(output) => (seq, Work::Ready(output, delay), journaled),
             Outcome::Later { busy, finish } => {
                 let guard = busy.map(|(zone, token)| BusyGuard { state: Arc::clone(&self.state), zone, token });
-                (seq, Work::Later { delay, finish, guard })
+                (seq, Work::Later { delay, finish, guard }, journaled)
             }
         }
     }
@@ -327,6 +399,46 @@ impl FakeHost {
             event.outcome = outcome;
         }
     }
+
+    /// Appends a received command to the event log file, if there is one. Written when
+    /// the command arrives (a hung command that is later abandoned is still logged).
+    fn log_received(&self, seq: u64) {
+        let mut guard = self.state.lock();
+        let state = &mut *guard;
+        let (Some(file), Some(event)) = (&mut state.event_log, state.control.event_mut(seq)) else { return };
+        let line = event_json(event);
+        // The log is a test aid: a failed write is reported, never fatal.
+        if let Err(error) = std::io::Write::write_all(file, line.as_bytes()) {
+            tracing::warn!(%error, "could not append to the sim event log");
+        }
+    }
+
+    /// Journals a successful change and writes the journal (on a blocking thread) before
+    /// the caller sees the command's success.
+    async fn journal(&self, entry: journal::Entry, operation: Operation) {
+        let pending = match self.state.lock().journal.as_mut() {
+            Some(journal) => journal.record(entry, &operation),
+            None => return,
+        };
+        match tokio::task::spawn_blocking(move || pending.write()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "could not persist the sim host's state"),
+            Err(error) => tracing::error!(%error, "the sim host's state writer panicked"),
+        }
+    }
+}
+
+fn event_json(event: &Event) -> String {
+    let value = serde_json::json!({
+        "seq": event.seq,
+        "argv": event.argv,
+        "zone": event.zone,
+        "stdin": event.stdin,
+        "injected": event.injected,
+    });
+    let mut line = value.to_string();
+    line.push('\n');
+    line
 }
 
 fn ensure_newline(text: &str) -> String {
@@ -391,8 +503,15 @@ impl Executor for FakeHost {
     fn run(&self, spec: CommandSpec) -> BoxFuture<'static, Result<CommandOutput, ExecError>> {
         let host = self.clone();
         Box::pin(async move {
-            let (seq, work) = host.start(&spec);
+            let (seq, work, journaled) = host.start(&spec);
+            host.log_received(seq);
             match tokio::time::timeout(spec.timeout, host.complete(seq, work)).await {
+                Ok(Ok(output)) => {
+                    if let Some((entry, operation)) = journaled.filter(|_| output.success()) {
+                        host.journal(entry, operation).await;
+                    }
+                    Ok(output)
+                }
                 Ok(result) => result,
                 Err(_elapsed) => {
                     host.mark(seq, EventOutcome::TimedOut);

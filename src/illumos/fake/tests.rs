@@ -376,3 +376,75 @@ async fn thousands_of_zones_stay_cheap() {
     assert!(zones.windows(2).skip(1).all(|w| w[0].id < w[1].id), "running zones are listed by id");
     assert_eq!(host.events().len(), 1_000, "the log is bounded");
 }
+
+async fn create_web1(host: &FakeHost) {
+    run_ok(host, "/usr/sbin/dladm create-etherstub -t stub0").await;
+    run_ok(host, "/usr/sbin/dladm create-vnic -t -l stub0 pod7x0").await;
+    let script = CommandSpec::new("/usr/sbin/zonecfg").args(["-z", "web-1", "-f", "-"]).stdin(WEB1.as_bytes().to_vec());
+    assert!(host.run(script).await.unwrap().success());
+    run_ok(host, "/usr/sbin/zoneadm -z web-1 install").await;
+    run_ok(host, "/usr/sbin/zoneadm -z web-1 boot").await;
+}
+
+#[tokio::test]
+async fn a_persistent_host_comes_back_the_same_and_deleted_things_stay_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("host.journal");
+    let host = FakeHost::new();
+    host.persist_to(&path).unwrap();
+    create_web1(&host).await;
+    run_ok(&host, "/usr/sbin/zfs create -p -o mountpoint=legacy rpool/v/web-1/cache").await;
+    run_ok(&host, "/usr/sbin/zfs create -p rpool/v/other").await;
+    run_ok(&host, "/usr/sbin/zoneadm list -cip").await;
+
+    let again = FakeHost::new();
+    again.persist_to(&path).unwrap();
+    assert_eq!(again.zone_state("web-1"), Some(ZoneState::Running));
+    assert_eq!(again.link_zone("pod7x0"), Some(Some("web-1".to_string())));
+    assert_eq!(again.dataset_names(), host.dataset_names());
+    assert!(again.events().is_empty(), "replay is not logged");
+    assert!(again.console("web-1").unwrap().contains("Hostname: web-1"));
+
+    // Tear everything of web-1 down on the second host; a third sees only what is left.
+    for line in [
+        "/usr/sbin/zoneadm -z web-1 halt",
+        "/usr/sbin/zoneadm -z web-1 uninstall -F",
+        "/usr/sbin/zonecfg -z web-1 delete -F",
+        "/usr/sbin/dladm delete-vnic pod7x0",
+        "/usr/sbin/zfs destroy -r rpool/v/web-1",
+    ] {
+        run_ok(&again, line).await;
+    }
+    let third = FakeHost::new();
+    third.persist_to(&path).unwrap();
+    assert_eq!(third.zone_names(), Vec::<String>::new());
+    assert_eq!(third.link_names(), ["e1000g0", "stub0"]);
+    assert!(third.dataset_names().contains(&"rpool/v/other".to_string()));
+    assert!(!third.dataset_names().iter().any(|d| d.contains("web-1")));
+    let journal = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(journal.lines().count(), 2, "only the etherstub and rpool/v/other remain: {journal}");
+}
+
+#[tokio::test]
+async fn consoles_record_boot_and_halt_and_take_appends_and_the_event_log_file_gets_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let host = FakeHost::new();
+    host.log_events_to(std::fs::File::create(&log).unwrap());
+    assert_eq!(host.console("web-1"), None);
+    assert!(!host.append_console("web-1", "x"));
+    create_web1(&host).await;
+    assert!(host.append_console("web-1", "hello from the app\n"));
+    run_ok(&host, "/usr/sbin/zoneadm -z web-1 halt").await;
+    let console = host.console("web-1").unwrap();
+    let boot = console.find("[NOTICE: Zone booting up]").unwrap();
+    let app = console.find("hello from the app").unwrap();
+    let halt = console.find("[NOTICE: Zone halted]").unwrap();
+    assert!(boot < app && app < halt, "{console}");
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&log).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 6);
+    assert_eq!(lines[4]["argv"], serde_json::json!(["/usr/sbin/zoneadm", "-z", "web-1", "boot"]));
+    assert_eq!(lines[4]["injected"], false);
+    assert_eq!(lines[4]["zone"], "web-1");
+}

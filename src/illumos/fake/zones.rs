@@ -31,6 +31,23 @@ pub(crate) struct Zone {
     pub busy: Option<u64>,
     /// Something holds the zone: halting leaves it `down` (a test fault).
     pub held: bool,
+    /// What the zone wrote to its console, newest last (at most [`CONSOLE_MAX`] bytes).
+    pub console: String,
+}
+
+/// How much console output a zone keeps.
+pub(crate) const CONSOLE_MAX: usize = 1 << 20;
+
+impl Zone {
+    /// Appends to the console, dropping the oldest whole lines beyond [`CONSOLE_MAX`].
+    pub fn append_console(&mut self, text: &str) {
+        self.console.push_str(text);
+        if self.console.len() > CONSOLE_MAX {
+            let excess = self.console.len() - CONSOLE_MAX;
+            let cut = self.console[excess..].find('\n').map_or(self.console.len(), |i| excess + i + 1);
+            self.console.drain(..cut);
+        }
+    }
 }
 
 /// Every zone except the global zone.
@@ -129,6 +146,7 @@ pub(crate) fn zonecfg(host: &mut HostState, args: &[String], stdin: Option<&[u8]
                         dataset: None,
                         busy: None,
                         held: false,
+                        console: String::new(),
                     },
                 );
             }
@@ -506,7 +524,12 @@ fn boot(host: &mut HostState, zone: &str, args: &[String], target: ZoneState) ->
     }
     let token = begin(host, zone);
     finish(zone.to_string(), token, |host, name| {
-        host.zones.map.get_mut(name).expect("checked by finish").state = ZoneState::Running;
+        let z = host.zones.map.get_mut(name).expect("checked by finish");
+        z.state = ZoneState::Running;
+        let banner = format!(
+            "[NOTICE: Zone booting up]\nSunOS Release 5.11 Version omnios-r151054 64-bit\nHostname: {name}\n\n{name} console login:\n"
+        );
+        z.append_console(&banner);
         ok("")
     })
 }
@@ -552,6 +575,7 @@ fn halt(host: &mut HostState, zone: &str, command: &str) -> Outcome {
         }
         z.state = ZoneState::Installed;
         z.id = None;
+        z.append_console("\n[NOTICE: Zone halted]\n");
         host.links.release(name);
         ok("")
     })

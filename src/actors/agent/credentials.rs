@@ -1,0 +1,112 @@
+//! Where the agent's API credentials come from: the one place that knows. Today the
+//! credential is a bearer token (the admin token works) with the server's CA from a file or
+//! from a kubeconfig; node identities replace the token in a later issue, and only this
+//! module changes then. It builds the `kube::Client` every other part of the agent uses.
+
+use std::path::Path;
+
+use base64::Engine;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+/// Why the credentials could not be loaded or turned into a client.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    /// A file could not be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// Something required is missing.
+    #[error("{0}")]
+    Missing(String),
+    /// The kubeconfig (given or built) is not usable.
+    #[error("client configuration: {0}")]
+    Config(String),
+}
+
+/// The server to talk to and how to prove who we are.
+#[derive(Clone)]
+pub struct Credentials {
+    /// `https://HOST:PORT`.
+    pub server: String,
+    /// The PEM CA that signed the server's certificate.
+    pub ca_pem: String,
+    /// The bearer token.
+    pub token: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("server", &self.server).field("token", &"<redacted>").finish()
+    }
+}
+
+fn read(path: &Path) -> Result<String, CredentialsError> {
+    std::fs::read_to_string(path).map_err(|source| CredentialsError::Read { path: path.display().to_string(), source })
+}
+
+impl Credentials {
+    /// From flags: `server` and `token_file` win; the CA comes from `ca_file`, else from
+    /// `kubeconfig` (which also supplies the server and token when they are not given).
+    pub fn load(
+        server: Option<&str>,
+        token_file: Option<&Path>,
+        ca_file: Option<&Path>,
+        kubeconfig: Option<&Path>,
+    ) -> Result<Self, CredentialsError> {
+        let config: Option<serde_json::Value> = match kubeconfig {
+            Some(path) => Some(
+                serde_yaml::from_str(&read(path)?)
+                    .map_err(|e| CredentialsError::Config(format!("{}: {e}", path.display())))?,
+            ),
+            None => None,
+        };
+        let from_config = |pointer: &str| {
+            config.as_ref().and_then(|c| c.pointer(pointer)).and_then(|v| v.as_str()).map(str::to_string)
+        };
+        let server = server
+            .map(str::to_string)
+            .or_else(|| from_config("/clusters/0/cluster/server"))
+            .ok_or_else(|| CredentialsError::Missing("no server: give --server or --kubeconfig".into()))?;
+        let token = match token_file {
+            Some(path) => read(path)?.trim().to_string(),
+            None => from_config("/users/0/user/token")
+                .ok_or_else(|| CredentialsError::Missing("no token: give --token-file or --kubeconfig".into()))?,
+        };
+        let ca_pem = match (ca_file, from_config("/clusters/0/cluster/certificate-authority-data")) {
+            (Some(path), _) => read(path)?,
+            (None, Some(data)) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(data.trim())
+                    .map_err(|e| CredentialsError::Config(format!("certificate-authority-data: {e}")))?;
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+            (None, None) => {
+                return Err(CredentialsError::Missing("no CA: give --ca-file or --kubeconfig".into()));
+            }
+        };
+        Ok(Self { server, ca_pem, token })
+    }
+
+    /// A kube client for these credentials.
+    pub async fn client(&self) -> Result<kube::Client, CredentialsError> {
+        let ca = base64::engine::general_purpose::STANDARD.encode(self.ca_pem.as_bytes());
+        let document = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "reddwarf", "cluster": {"server": self.server, "certificate-authority-data": ca}}],
+            "users": [{"name": "agent", "user": {"token": self.token}}],
+            "contexts": [{"name": "agent", "context": {"cluster": "reddwarf", "user": "agent"}}],
+            "current-context": "agent",
+        });
+        let kubeconfig =
+            Kubeconfig::from_yaml(&document.to_string()).map_err(|e| CredentialsError::Config(e.to_string()))?;
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+            .await
+            .map_err(|e| CredentialsError::Config(e.to_string()))?;
+        kube::Client::try_from(config).map_err(|e| CredentialsError::Config(e.to_string()))
+    }
+}

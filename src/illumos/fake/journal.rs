@@ -1,0 +1,224 @@
+//! Persistence of an emulated host, for `--runtime sim` agents that must survive a restart
+//! the way a real host does (its zones, links and datasets outlive the agent). The state is
+//! kept as a journal of the commands that changed it; a new `FakeHost` replays the journal
+//! (instantly, without faults or durations) to rebuild the same host. The journal is
+//! compacted as it goes: deleting a zone, link, address or dataset drops the commands that
+//! made it, so the journal holds only what still exists. It is rewritten atomically
+//! (temporary file, fsync, rename, fsync of the directory) after each change, before the
+//! command's caller sees success.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+
+use super::control::Operation;
+use crate::illumos::profile::Tool;
+
+/// Why the journal could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// Reading or writing the file failed.
+    #[error("sim host state {path}: {source}")]
+    Io {
+        /// The journal file.
+        path: PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// The file is not a journal.
+    #[error("sim host state {path}: {detail}")]
+    Corrupt {
+        /// The journal file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+/// One command that changed the host.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Entry {
+    /// The full argv, program first.
+    pub argv: Vec<String>,
+    /// stdin, when there was any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdin: Option<String>,
+    /// The zone it addressed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+}
+
+/// Whether a successful `operation` changes the host (observation does not; zlogin runs
+/// inside a zone, whose contents are not emulated).
+pub(crate) fn changes_host(operation: &Operation) -> bool {
+    const OBSERVE: &[&str] = &["list", "export", "info", "get", "show-vnic", "show-link", "show-etherstub"];
+    operation.tool != Tool::Zlogin
+        && !OBSERVE.contains(&operation.action.as_str())
+        && !operation.action.starts_with("show-")
+}
+
+/// The journal file and its entries.
+pub(crate) struct Journal {
+    path: PathBuf,
+    entries: Vec<Entry>,
+    generation: u64,
+    written: Arc<Mutex<u64>>,
+}
+
+/// A snapshot to write outside the host's lock.
+pub(crate) struct PendingWrite {
+    path: PathBuf,
+    bytes: Vec<u8>,
+    generation: u64,
+    written: Arc<Mutex<u64>>,
+}
+
+impl Journal {
+    /// Reads the journal at `path` (absent means empty).
+    pub fn open(path: &Path) -> Result<(Self, Vec<Entry>), JournalError> {
+        let io = |source| JournalError::Io { path: path.to_path_buf(), source };
+        let entries = match std::fs::read_to_string(path) {
+            Ok(text) => text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|line| {
+                    serde_json::from_str::<Entry>(line)
+                        .map_err(|e| JournalError::Corrupt { path: path.to_path_buf(), detail: e.to_string() })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io(e)),
+        };
+        let journal = Self {
+            path: path.to_path_buf(),
+            entries: entries.clone(),
+            generation: 0,
+            written: Arc::new(Mutex::new(0)),
+        };
+        Ok((journal, entries))
+    }
+
+    /// Records a successful change, compacting what it undoes; returns the write to make.
+    pub fn record(&mut self, entry: Entry, operation: &Operation) -> PendingWrite {
+        let last = entry.argv.last().cloned().unwrap_or_default();
+        let undone = |e: &Entry| -> bool {
+            let program = e.argv.first().map(String::as_str).unwrap_or_default();
+            let action = e.argv.get(1).map(String::as_str).unwrap_or_default();
+            let target = e.argv.last().map(String::as_str).unwrap_or_default();
+            match (operation.tool, operation.action.as_str()) {
+                (Tool::Zonecfg, "delete") => e.zone.is_some() && e.zone == entry.zone,
+                (Tool::Dladm, "delete-vnic" | "delete-etherstub") => {
+                    program.ends_with("dladm") && action.starts_with("create-") && target == last
+                }
+                (Tool::Ipadm, "delete-addr") => program.ends_with("ipadm") && target == last,
+                (Tool::Zfs, "destroy") => {
+                    program.ends_with("zfs")
+                        && (target == last
+                            || target.starts_with(&format!("{last}/"))
+                            || target.starts_with(&format!("{last}@")))
+                }
+                _ => false,
+            }
+        };
+        let before = self.entries.len();
+        self.entries.retain(|e| !undone(e));
+        if self.entries.len() == before {
+            self.entries.push(entry);
+        }
+        self.generation += 1;
+        let mut bytes = Vec::new();
+        for e in &self.entries {
+            // Serialising plain strings cannot fail.
+            let _ = serde_json::to_writer(&mut bytes, e);
+            bytes.push(b'\n');
+        }
+        PendingWrite { path: self.path.clone(), bytes, generation: self.generation, written: self.written.clone() }
+    }
+}
+
+impl PendingWrite {
+    /// Writes the snapshot unless a newer one is already on disk. Blocking: call it from a
+    /// blocking thread.
+    pub fn write(self) -> Result<(), JournalError> {
+        let mut written = self.written.lock();
+        if *written >= self.generation {
+            return Ok(());
+        }
+        write_atomically(&self.path, &self.bytes)
+            .map_err(|source| JournalError::Io { path: self.path.clone(), source })?;
+        *written = self.generation;
+        Ok(())
+    }
+}
+
+/// Writes `bytes` to `path` so that a crash leaves either the old or the new file.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let temporary = path.with_extension("tmp");
+    {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&temporary, path)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(argv: &[&str], zone: Option<&str>) -> Entry {
+        Entry { argv: argv.iter().map(|s| s.to_string()).collect(), stdin: None, zone: zone.map(str::to_string) }
+    }
+
+    #[test]
+    fn deletions_compact_what_they_undo() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("host.journal");
+        let (mut journal, replay) = Journal::open(&path).unwrap();
+        assert!(replay.is_empty());
+        let steps: &[(&[&str], Option<&str>, Operation)] = &[
+            (&["/usr/sbin/dladm", "create-vnic", "-t", "-l", "stub0", "a0"], None, Operation::dladm("create-vnic")),
+            (&["/usr/sbin/zonecfg", "-z", "z1", "-f", "-"], Some("z1"), Operation::zonecfg("script")),
+            (&["/usr/sbin/zoneadm", "-z", "z1", "install"], Some("z1"), Operation::zoneadm("install")),
+            (&["/usr/sbin/zfs", "create", "-p", "rpool/v/z1/a"], None, Operation::zfs("create")),
+            (&["/usr/sbin/zfs", "create", "-p", "rpool/v/z2/a"], None, Operation::zfs("create")),
+            (&["/usr/sbin/zoneadm", "-z", "z1", "uninstall", "-F"], Some("z1"), Operation::zoneadm("uninstall")),
+            (&["/usr/sbin/zonecfg", "-z", "z1", "delete", "-F"], Some("z1"), Operation::zonecfg("delete")),
+            (&["/usr/sbin/dladm", "delete-vnic", "a0"], None, Operation::dladm("delete-vnic")),
+            (&["/usr/sbin/zfs", "destroy", "-r", "rpool/v/z1"], None, Operation::zfs("destroy")),
+        ];
+        let mut last = None;
+        for (argv, zone, operation) in steps {
+            let write = journal.record(entry(argv, *zone), operation);
+            last = Some(write);
+        }
+        last.unwrap().write().unwrap();
+        let (_, replay) = Journal::open(&path).unwrap();
+        assert_eq!(replay, [entry(&["/usr/sbin/zfs", "create", "-p", "rpool/v/z2/a"], None)]);
+    }
+
+    #[test]
+    fn an_older_snapshot_never_overwrites_a_newer_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("host.journal");
+        let (mut journal, _) = Journal::open(&path).unwrap();
+        let first = journal.record(entry(&["/usr/sbin/zfs", "create", "a/b"], None), &Operation::zfs("create"));
+        let second = journal.record(entry(&["/usr/sbin/zfs", "create", "a/c"], None), &Operation::zfs("create"));
+        second.write().unwrap();
+        first.write().unwrap();
+        assert_eq!(Journal::open(&path).unwrap().1.len(), 2);
+        std::fs::write(&path, "not json\n").unwrap();
+        assert!(matches!(Journal::open(&path), Err(JournalError::Corrupt { .. })));
+        assert!(changes_host(&Operation::zoneadm("boot")));
+        assert!(!changes_host(&Operation::zoneadm("list")));
+        assert!(!changes_host(&Operation::dladm("show-vnic")));
+        assert!(!changes_host(&Operation::zlogin()));
+    }
+}
