@@ -38,8 +38,8 @@ start_server() { # extra serve flags...
 }
 
 stop_server() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-    [ -n "$SERVER_DIR" ] && rm -rf "$SERVER_DIR" "$SERVER_DIR.log"
+    if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true; fi
+    if [ -n "$SERVER_DIR" ]; then rm -rf "$SERVER_DIR" "$SERVER_DIR.log"; fi
     SERVER_PID= SERVER_DIR=
 }
 trap stop_server EXIT INT TERM

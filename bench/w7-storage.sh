@@ -30,7 +30,7 @@ PEER=$HERE/etcd-peer/target/release/etcd-peer
 
 rm -rf "$WORK" && mkdir -p "$WORK"
 ETCD_PID=
-stop_etcd() { [ -n "$ETCD_PID" ] && kill "$ETCD_PID" 2>/dev/null && wait "$ETCD_PID" 2>/dev/null; ETCD_PID=; }
+stop_etcd() { if [ -n "$ETCD_PID" ]; then kill "$ETCD_PID" 2>/dev/null; wait "$ETCD_PID" 2>/dev/null || true; fi; ETCD_PID=; }
 trap stop_etcd EXIT INT TERM
 
 run_etcd() { # clients
