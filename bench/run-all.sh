@@ -6,8 +6,8 @@
 #   bench/run-all.sh                 # every workload
 #   bench/run-all.sh w1 w3           # some of them
 #
-# Servers run with $SERVE_ARGS (default: --no-agent, so W1/W3/W5/W8 measure the control
-# plane alone; W2 runs its own simulated nodes).
+# Servers run with $SERVE_ARGS (default: --no-agent, so W1/W3/W5/W6/W8 measure the control
+# plane alone). W2 runs the in-process agent with --runtime sim and FakeHost delays of 0.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
@@ -24,7 +24,7 @@ SERVER_DIR=
 start_server() { # extra serve flags...
     SERVER_DIR=$(mktemp -d /var/tmp/reddwarf-bench.XXXXXX)
     # shellcheck disable=SC2086
-    "$BIN/reddwarf" serve --data-dir "$SERVER_DIR" --listen "127.0.0.1:$PORT" $SERVE_ARGS "$@" \
+    "$BIN/reddwarf" serve --data-dir "$SERVER_DIR" --listen "127.0.0.1:$PORT" "$@" \
         >/dev/null 2>"$SERVER_DIR.log" &
     SERVER_PID=$!
     tries=0
@@ -52,15 +52,23 @@ record() { # workload, then the command
 
 w1() {
     for clients in 1 16 64; do
-        start_server
+        start_server $SERVE_ARGS
         record w1 "$BIN/reddwarf-bench" create --clients "$clients" --count 20000
+        stop_server
+    done
+}
+
+w2() {
+    for rate in 20 0; do
+        start_server --runtime sim --max-pods 1100
+        record w2 "$BIN/reddwarf-bench" startup --pods 1000 --rate "$rate"
         stop_server
     done
 }
 
 w3() {
     for watchers in 1 100 1000; do
-        start_server
+        start_server $SERVE_ARGS
         record w3 "$BIN/reddwarf-bench" fanout --watchers "$watchers" --rate 100 --seconds 30 --server-pid "$SERVER_PID"
         stop_server
     done
@@ -71,7 +79,7 @@ w4() {
 }
 
 w5() {
-    start_server
+    start_server $SERVE_ARGS
     record w5 "$BIN/reddwarf-bench" memory --nodes 1000 --pods 10000,50000 --settle 60s --server-pid "$SERVER_PID"
     stop_server
 }
@@ -92,12 +100,12 @@ w7() {
 }
 
 w8() {
-    start_server
+    start_server $SERVE_ARGS
     record w8 "$BIN/reddwarf-bench" heartbeat --nodes 1000 --duration 60s --server-pid "$SERVER_PID"
     stop_server
 }
 
-if [ $# -eq 0 ]; then set -- w1 w3 w4 w5 w6 w7 w8; fi
+if [ $# -eq 0 ]; then set -- w1 w2 w3 w4 w5 w6 w7 w8; fi
 for workload in "$@"; do
     "$workload"
 done

@@ -12,6 +12,7 @@ mod memory;
 mod objects;
 mod recovery;
 mod report;
+mod startup;
 mod storage;
 mod target;
 
@@ -52,6 +53,19 @@ enum Workload {
         /// The namespace to create them in (created if missing).
         #[arg(long, default_value = "bench")]
         namespace: String,
+    },
+    /// W2: pod startup, create to Running observed through a watch.
+    Startup {
+        #[arg(long, default_value_t = 1000)]
+        pods: u64,
+        /// Creates per second; 0 sends them in one burst.
+        #[arg(long, default_value_t = 20.0)]
+        rate: f64,
+        #[arg(long, default_value = "startup")]
+        namespace: String,
+        /// How long to wait for the last pod to run.
+        #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+        timeout: Duration,
     },
     /// W3: watch fan-out, delivery latency and server memory per watcher.
     Fanout {
@@ -145,6 +159,10 @@ async fn main() -> anyhow::Result<()> {
             let load =
                 create::CreateLoad { clients, count, rate, namespace, prefix: format!("b{:x}", std::process::id()) };
             create::run(target, &load, Arc::new(AtomicBool::new(false))).await.report(&load)
+        }
+        Workload::Startup { pods, rate, namespace, timeout } => {
+            let target = target(&cli.kubeconfig, 64)?;
+            startup::run(target, startup::Startup { pods, rate, namespace, timeout }).await?
         }
         Workload::Fanout { watchers, rate, seconds, namespace, server_pid } => {
             let target = target(&cli.kubeconfig, watchers + 16)?;

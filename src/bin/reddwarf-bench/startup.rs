@@ -1,0 +1,108 @@
+//! W2, pod startup: pods created at a fixed rate (or in one burst) and timed from the
+//! moment each create was sent until a watch shows it `Running`, upstream's pod-startup
+//! SLI. The watch is opened before the first create, so no transition can be missed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::objects::pod;
+use crate::report::Tally;
+use crate::target::Target;
+
+pub struct Startup {
+    pub pods: u64,
+    /// Creates per second; 0 sends them all at once (a burst, 64 in flight).
+    pub rate: f64,
+    pub namespace: String,
+    pub timeout: Duration,
+}
+
+pub async fn run(target: Arc<Target>, startup: Startup) -> anyhow::Result<Value> {
+    target.ensure_namespace(&startup.namespace).await?;
+    let pods_path = format!("/api/v1/namespaces/{}/pods", startup.namespace);
+    let list: Value = target.client.get(target.at(&format!("{pods_path}?limit=1"))).send().await?.json().await?;
+    let revision = list.pointer("/metadata/resourceVersion").and_then(Value::as_str).context("no list revision")?;
+    let url = target.at(&format!("{pods_path}?watch=true&resourceVersion={revision}&timeoutSeconds=3600"));
+    let mut response = target.client.get(url).timeout(Duration::from_secs(7200)).send().await?.error_for_status()?;
+    let (running_tx, mut running_rx) = mpsc::unbounded_channel::<(String, Instant)>();
+    let watcher = tokio::spawn(async move {
+        let mut buffer = Vec::new();
+        while let Ok(Some(chunk)) = response.chunk().await {
+            let seen = Instant::now();
+            buffer.extend_from_slice(&chunk);
+            while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = buffer.drain(..=end).collect();
+                let Ok(event) = serde_json::from_slice::<Value>(&line) else { continue };
+                if event.pointer("/object/status/phase").and_then(Value::as_str) == Some("Running")
+                    && let Some(name) = event.pointer("/object/metadata/name").and_then(Value::as_str)
+                    && running_tx.send((name.to_string(), seen)).is_err()
+                {
+                    return;
+                }
+            }
+        }
+    });
+
+    let run_id = format!("s{:x}", std::process::id());
+    let started = Instant::now();
+    let (sent_tx, mut sent_rx) = mpsc::unbounded_channel::<(String, Instant)>();
+    let mut create_errors = Tally::default();
+    let interval = (startup.rate > 0.0).then(|| Duration::from_secs_f64(1.0 / startup.rate));
+    let limit = Arc::new(tokio::sync::Semaphore::new(64));
+    let mut creates = Vec::new();
+    for n in 0..startup.pods {
+        if let Some(interval) = interval {
+            tokio::time::sleep_until((started + interval.mul_f64(n as f64)).into()).await;
+        }
+        let permit = limit.clone().acquire_owned().await?;
+        let (target, pods_path, sent_tx) = (target.clone(), pods_path.clone(), sent_tx.clone());
+        let name = format!("{run_id}-{n}");
+        creates.push(tokio::spawn(async move {
+            let _permit = permit;
+            let sent = Instant::now();
+            let _ = sent_tx.send((name.clone(), sent));
+            match target.client.post(target.at(&pods_path)).json(&pod(&name)).send().await {
+                Ok(r) if r.status() == reqwest::StatusCode::CREATED => Ok(()),
+                Ok(r) => Err(r.status().as_u16().to_string()),
+                Err(e) => Err(format!("transport: {e}")),
+            }
+        }));
+    }
+    drop(sent_tx);
+    for create in creates {
+        if let Err(cause) = create.await? {
+            create_errors.error(cause);
+        }
+    }
+    let mut sent_at = HashMap::new();
+    while let Some((name, at)) = sent_rx.recv().await {
+        sent_at.insert(name, at);
+    }
+
+    let mut latency = Tally::default();
+    let deadline = tokio::time::Instant::now() + startup.timeout;
+    let expected = sent_at.len() as u64 - create_errors.errors.values().sum::<u64>();
+    while latency.count() < expected {
+        match tokio::time::timeout_at(deadline, running_rx.recv()).await {
+            Ok(Some((name, seen))) => {
+                if let Some(sent) = sent_at.remove(&name) {
+                    latency.record(seen.saturating_duration_since(sent).as_micros() as u64);
+                }
+            }
+            _ => break,
+        }
+    }
+    watcher.abort();
+    Ok(json!({
+        "workload": "W2 pod startup", "pods": startup.pods,
+        "mode": if interval.is_some() { format!("{} pods/s", startup.rate) } else { "burst".to_string() },
+        "running": latency.count(), "not_running_by_timeout": expected.saturating_sub(latency.count()),
+        "seconds": started.elapsed().as_secs_f64(),
+        "startup_ms": latency.latency_ms(), "create_errors": create_errors.errors,
+    }))
+}
