@@ -10,9 +10,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use reddwarf::actors::directory::ActorDirectory;
 use reddwarf::actors::events::{Recorder, StoreEvents};
+use reddwarf::api::inflight::InflightLimits;
 use reddwarf::api::tls::{TlsSource, prepare};
 use reddwarf::api::{ApiSettings, ApiState, auth, bootstrap, kubeconfig, registry::RegistryAttrs, server};
 use reddwarf::clock::Clock;
+use reddwarf::metrics::Metrics;
 use reddwarf::store::memory::MemoryBackend;
 use reddwarf::store::sled_backend::SledBackend;
 use reddwarf::store::{Backend, Store, StoreConfig};
@@ -76,6 +78,17 @@ struct ServeArgs {
     /// The most events watch history keeps.
     #[arg(long, default_value_t = 100_000)]
     history_max_events: usize,
+    /// The most non-mutating requests in flight; more are refused with 429 (0: no limit).
+    /// Watches are not counted.
+    #[arg(long, default_value_t = 400)]
+    max_requests_inflight: usize,
+    /// The most mutating requests in flight; more are refused with 429 (0: no limit).
+    #[arg(long, default_value_t = 200)]
+    max_mutating_requests_inflight: usize,
+    /// In-flight slots reserved for node heartbeats (Lease renewals and node status), on
+    /// top of the mutating limit, so a flood cannot make nodes look dead (0: none).
+    #[arg(long, default_value_t = 32)]
+    reserved_heartbeat_requests_inflight: usize,
 }
 
 fn init_logging(format: LogFormat) {
@@ -103,7 +116,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let data_dir = std::fs::canonicalize(&args.data_dir)?;
     let clock = Clock::system();
     let source = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => TlsSource::Supplied { cert, key, ca: args.tls_ca.as_deref() },
+        (Some(cert), Some(key)) => TlsSource::Supplied { data_dir: &data_dir, cert, key, ca: args.tls_ca.as_deref() },
         _ => TlsSource::Generated { data_dir: &data_dir, extra_names: &args.tls_sans },
     };
     let tls = prepare(source, clock.now()).context("preparing TLS")?;
@@ -127,15 +140,25 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let url = kubeconfig::server_url(bound.local_addr);
     let kubeconfig_path = data_dir.join("admin.kubeconfig");
     let (token, authenticator) = auth::admin_token(&data_dir, kubeconfig::existing_token(&kubeconfig_path))?;
-    kubeconfig::write(&kubeconfig_path, &url, &tls.ca_pem, &token).context("writing admin.kubeconfig")?;
+    kubeconfig::write(&kubeconfig_path, &url, &tls.ca_pem, &tls.admin, &token).context("writing admin.kubeconfig")?;
     tracing::info!(%url, revision = store.revision(), "serving the Kubernetes API");
     println!("export KUBECONFIG={}", kubeconfig_path.display());
 
     let (stopping, shutdown) = tokio::sync::watch::channel(false);
     let directory = ActorDirectory::new(clock.clone());
     let _events = Recorder::start(Arc::new(StoreEvents::new(store.clone())), clock.clone(), directory.clone());
-    let state = ApiState { store: store.clone(), clock, settings: ApiSettings::default(), shutdown, directory };
-    server::run(bound, state, authenticator, tls.server_config, stopping).await.context("serving")?;
+    let settings = ApiSettings {
+        inflight: InflightLimits {
+            max_read: args.max_requests_inflight,
+            max_mutating: args.max_mutating_requests_inflight,
+            reserved_heartbeat: args.reserved_heartbeat_requests_inflight,
+        },
+        ..ApiSettings::default()
+    };
+    let metrics = Metrics::new();
+    let state = ApiState { store: store.clone(), clock, settings, shutdown, directory, metrics };
+    let credentials = server::Credentials { authenticator, client_verifier: tls.client_verifier };
+    server::run(bound, state, credentials, tls.server_config, stopping).await.context("serving")?;
     store.close();
     tracing::info!("stopped cleanly");
     Ok(())

@@ -2,13 +2,16 @@
 //! ([`registry`]) drives routing ([`path`]), discovery ([`discovery`]), printing
 //! ([`table`]), validation ([`objects`]) and the OpenAPI documents ([`openapi`]);
 //! handlers for each verb read and write the [`crate::store`]; every error is a `Status`
-//! built in [`status`]. Lifecycle decisions are not made here: they live in `logic` and
-//! the actors.
+//! built in [`status`]. Every request passes [`instrument`] (metrics) and then [`auth`]
+//! (authentication, the in-flight limits of [`inflight`], authorization) before any
+//! handler. Lifecycle decisions are not made here: they live in `logic` and the actors.
 
 pub mod auth;
 pub mod bootstrap;
 pub mod debug;
 pub mod discovery;
+pub mod inflight;
+pub mod instrument;
 pub mod kubeconfig;
 pub mod objects;
 pub mod openapi;
@@ -16,6 +19,7 @@ pub mod path;
 pub mod protobuf;
 pub mod registry;
 pub mod request;
+pub mod review;
 pub mod server;
 pub mod status;
 pub mod system;
@@ -35,6 +39,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use tokio::sync::watch as signal;
 
 use crate::clock::Clock;
+use crate::metrics::Metrics;
 use crate::store::Store;
 use path::Route;
 use request::Params;
@@ -49,6 +54,8 @@ pub struct ApiSettings {
     pub min_watch_timeout: Duration,
     /// The largest request body.
     pub max_body_bytes: usize,
+    /// How many requests may be in flight.
+    pub inflight: inflight::InflightLimits,
 }
 
 impl Default for ApiSettings {
@@ -57,6 +64,7 @@ impl Default for ApiSettings {
             bookmark_interval: Duration::from_secs(10),
             min_watch_timeout: Duration::from_secs(1800),
             max_body_bytes: request::MAX_BODY_BYTES,
+            inflight: inflight::InflightLimits::default(),
         }
     }
 }
@@ -73,6 +81,8 @@ pub struct ApiState {
     pub shutdown: signal::Receiver<bool>,
     /// Every live actor, for `/debug/actors`.
     pub directory: crate::actors::directory::ActorDirectory,
+    /// The process's metrics, served at `/metrics`.
+    pub metrics: Metrics,
 }
 
 impl Route {
@@ -126,9 +136,13 @@ pub fn routes(config: &mut web::ServiceConfig) {
     config
         .route("/version", web::get().to(system::version))
         .route("/version/", web::get().to(system::version))
-        .route("/healthz", web::get().to(system::live))
-        .route("/livez", web::get().to(system::live))
-        .route("/readyz", web::get().to(system::ready))
+        .route("/healthz", web::get().to(system::health))
+        .route("/livez", web::get().to(system::health))
+        .route("/readyz", web::get().to(system::health))
+        .route("/healthz/{check}", web::get().to(system::health_check))
+        .route("/livez/{check}", web::get().to(system::health_check))
+        .route("/readyz/{check}", web::get().to(system::health_check))
+        .route("/metrics", web::get().to(instrument::metrics))
         .route("/api", web::get().to(discovery::core_versions))
         .route("/api/", web::get().to(discovery::core_versions))
         .route("/api/v1", web::get().to(discovery::core_resources))
@@ -140,5 +154,6 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/apis/{group}/{version}", web::get().to(discovery::group_resources))
         .route("/openapi/v3", web::get().to(openapi::index))
         .route("/openapi/v3/{path:.*}", web::get().to(openapi::group_version))
+        .configure(review::routes)
         .default_service(web::to(resource));
 }

@@ -3,9 +3,11 @@
 //! nothing may import actix, tokio, sled or `std::process`. The shells (API handlers and
 //! actors) gather inputs, call these, and carry out what they return.
 
+pub mod authorize;
 pub mod backoff;
 pub mod deletion;
 pub mod events;
+pub mod inflight;
 pub mod naming;
 pub mod schedule;
 pub mod zone_plan;
