@@ -6,13 +6,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix::Actor;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use reddwarf::actors::directory::ActorDirectory;
 use reddwarf::actors::events::{Recorder, StoreEvents};
+use reddwarf::actors::namespaces::{NamespaceController, NamespacedCollection};
+use reddwarf::actors::node_lifecycle::{NodeHealthSettings, NodeLifecycle};
+use reddwarf::actors::scheduler::SchedulerActor;
+use reddwarf::actors::supervision::Watchdog;
 use reddwarf::api::inflight::InflightLimits;
+use reddwarf::api::registry::{self, RegistryAttrs};
 use reddwarf::api::tls::{TlsSource, prepare};
-use reddwarf::api::{ApiSettings, ApiState, auth, bootstrap, kubeconfig, registry::RegistryAttrs, server};
+use reddwarf::api::{ApiSettings, ApiState, auth, bootstrap, kubeconfig, server};
 use reddwarf::clock::Clock;
 use reddwarf::metrics::Metrics;
 use reddwarf::store::memory::MemoryBackend;
@@ -89,6 +95,9 @@ struct ServeArgs {
     /// top of the mutating limit, so a flood cannot make nodes look dead (0: none).
     #[arg(long, default_value_t = 32)]
     reserved_heartbeat_requests_inflight: usize,
+    /// How long a node may go without a heartbeat before it is marked NotReady.
+    #[arg(long, default_value = "40s", value_parser = humantime::parse_duration)]
+    node_monitor_grace_period: Duration,
 }
 
 fn init_logging(format: LogFormat) {
@@ -146,7 +155,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     let (stopping, shutdown) = tokio::sync::watch::channel(false);
     let directory = ActorDirectory::new(clock.clone());
-    let _events = Recorder::start(Arc::new(StoreEvents::new(store.clone())), clock.clone(), directory.clone());
+    let events = Recorder::start(Arc::new(StoreEvents::new(store.clone())), clock.clone(), directory.clone());
+    let scheduler = SchedulerActor::new(store.clone(), clock.clone(), events.clone(), directory.clone()).start();
+    let health = NodeHealthSettings { grace: args.node_monitor_grace_period };
+    let nodes = NodeLifecycle::new(store.clone(), clock.clone(), events.clone(), directory.clone(), health).start();
+    let collections = registry::namespaced_storage()
+        .into_iter()
+        .map(|(storage, pods)| NamespacedCollection { storage, pods })
+        .collect();
+    let namespaces = NamespaceController::new(store.clone(), clock.clone(), directory.clone(), collections).start();
+    Watchdog::new(Duration::from_secs(1), Watchdog::exit_process)
+        .watch("scheduler", &scheduler)
+        .watch("node-lifecycle", &nodes)
+        .watch("namespace-controller", &namespaces)
+        .start();
     let settings = ApiSettings {
         inflight: InflightLimits {
             max_read: args.max_requests_inflight,

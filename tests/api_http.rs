@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{Server, pod_json};
+use crate::support::{Server, parked_pod_json, pod_json};
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
 
@@ -56,7 +56,7 @@ async fn anonymous_requests_reach_only_health_and_version() {
 async fn crud_sets_server_metadata_and_defaults() {
     let server = Server::start();
     let client = server.client();
-    let (status, created) = send(client.post(server.at(PODS)).json(&pod_json("web"))).await;
+    let (status, created) = send(client.post(server.at(PODS)).json(&parked_pod_json("web"))).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let meta = &created["metadata"];
     assert_eq!(meta["namespace"], "default");
@@ -90,7 +90,8 @@ async fn crud_sets_server_metadata_and_defaults() {
     assert_eq!(list["kind"], "PodList");
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 
-    let (status, deleted) = send(client.delete(server.at(&format!("{PODS}/web")))).await;
+    // The pod is bound, so only a zero grace period removes it at once.
+    let (status, deleted) = send(client.delete(server.at(&format!("{PODS}/web?gracePeriodSeconds=0")))).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(deleted["kind"], "Pod", "pod DELETE returns the pod");
     assert_status(&send(client.get(server.at(&format!("{PODS}/web")))).await, 404, "NotFound");
@@ -223,20 +224,20 @@ async fn watch_events(response: reqwest::Response, count: usize) -> Vec<Value> {
 async fn watches_start_replay_and_expire() {
     let server = Server::start_with(&["--history-max-events", "5"]);
     let client = server.client();
-    send(client.post(server.at(PODS)).json(&pod_json("a"))).await;
+    send(client.post(server.at(PODS)).json(&parked_pod_json("a"))).await;
     let start = revision(&server, &client).await;
 
     // resourceVersion=0: synthetic ADDED for the current state, then live changes.
     let live = client.get(server.at(&format!("{PODS}?watch=true&resourceVersion=0"))).send().await.unwrap();
     assert_eq!(live.headers()["content-type"], "application/json");
-    send(client.post(server.at(PODS)).json(&pod_json("b"))).await;
+    send(client.post(server.at(PODS)).json(&parked_pod_json("b"))).await;
     let events = watch_events(live, 2).await;
     assert_eq!(events[0]["type"], "ADDED");
     assert_eq!(events[0]["object"]["metadata"]["name"], "a");
     assert_eq!(events[1]["object"]["metadata"]["name"], "b");
 
     // From a revision: exactly the later changes, in order.
-    send(client.delete(server.at(&format!("{PODS}/a")))).await;
+    send(client.delete(server.at(&format!("{PODS}/a?gracePeriodSeconds=0")))).await;
     let replay = client.get(server.at(&format!("{PODS}?watch=true&resourceVersion={start}"))).send().await.unwrap();
     let events = watch_events(replay, 2).await;
     assert_eq!(
@@ -250,7 +251,7 @@ async fn watches_start_replay_and_expire() {
 
     // History keeps 5 events: an older revision is a 410 ERROR event.
     for i in 0..10 {
-        send(client.post(server.at(PODS)).json(&pod_json(&format!("x{i}")))).await;
+        send(client.post(server.at(PODS)).json(&parked_pod_json(&format!("x{i}")))).await;
     }
     let expired = client.get(server.at(&format!("{PODS}?watch=true&resourceVersion={start}"))).send().await.unwrap();
     assert_eq!(expired.status(), StatusCode::OK);
@@ -265,9 +266,9 @@ async fn watches_start_replay_and_expire() {
         .send()
         .await
         .unwrap();
-    let mut picked = pod_json("picked");
+    let mut picked = parked_pod_json("picked");
     picked["metadata"]["labels"]["pick"] = json!("me");
-    send(client.post(server.at(PODS)).json(&pod_json("ignored"))).await;
+    send(client.post(server.at(PODS)).json(&parked_pod_json("ignored"))).await;
     send(client.post(server.at(PODS)).json(&picked)).await;
     let body = tokio::time::timeout(Duration::from_secs(10), selected.bytes()).await.expect("the watch ends").unwrap();
     let lines: Vec<Value> =
@@ -280,7 +281,7 @@ async fn watches_start_replay_and_expire() {
 async fn status_and_spec_are_written_apart() {
     let server = Server::start();
     let client = server.client();
-    let (_, created) = send(client.post(server.at(PODS)).json(&pod_json("web"))).await;
+    let (_, created) = send(client.post(server.at(PODS)).json(&parked_pod_json("web"))).await;
     let mut main = created.clone();
     main["status"]["phase"] = json!("Running");
     main["metadata"]["labels"]["via"] = json!("main");
@@ -370,7 +371,7 @@ async fn namespaces_gate_creation() {
 async fn bad_input_gets_a_status_and_changes_nothing() {
     let server = Server::start();
     let client = server.client();
-    let (_, original) = send(client.post(server.at(PODS)).json(&pod_json("keep"))).await;
+    let (_, original) = send(client.post(server.at(PODS)).json(&parked_pod_json("keep"))).await;
     let before = revision(&server, &client).await;
     let keep = server.at(&format!("{PODS}/keep"));
 
@@ -392,13 +393,13 @@ async fn bad_input_gets_a_status_and_changes_nothing() {
     assert_status(&too_big, 413, "RequestEntityTooLarge");
 
     for hostile in ["Bad_Name", "../../etc", "a;rm -rf /", "$(reboot)", "x\ny", &"n".repeat(300)] {
-        let mut pod = pod_json("x");
+        let mut pod = parked_pod_json("x");
         pod["metadata"]["name"] = json!(hostile);
         let response = send(client.post(server.at(PODS)).json(&pod)).await;
         assert_status(&response, 422, "Invalid");
         assert_eq!(response.1["details"]["causes"][0]["field"], "metadata.name", "{hostile:?}");
     }
-    let mut no_image = pod_json("noimage");
+    let mut no_image = parked_pod_json("noimage");
     no_image["spec"]["containers"][0].as_object_mut().unwrap().remove("image");
     let invalid = send(client.post(server.at(PODS)).json(&no_image)).await;
     assert_status(&invalid, 422, "Invalid");
@@ -407,10 +408,10 @@ async fn bad_input_gets_a_status_and_changes_nothing() {
     let service =
         json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}});
     assert_status(&send(client.post(server.at(PODS)).json(&service)).await, 400, "BadRequest");
-    let mut wrong_type = pod_json("t");
+    let mut wrong_type = parked_pod_json("t");
     wrong_type["spec"]["containers"] = json!("not a list");
     assert_status(&send(client.post(server.at(PODS)).json(&wrong_type)).await, 400, "BadRequest");
-    let mut other_ns = pod_json("n");
+    let mut other_ns = parked_pod_json("n");
     other_ns["metadata"]["namespace"] = json!("kube-system");
     assert_status(&send(client.post(server.at(PODS)).json(&other_ns)).await, 400, "BadRequest");
 
@@ -579,17 +580,17 @@ async fn dry_run_validates_and_answers_but_stores_nothing() {
     let server = Server::start();
     let client = server.client();
     let before = revision(&server, &client).await;
-    let (status, dry) = send(client.post(server.at(&format!("{PODS}?dryRun=All"))).json(&pod_json("dry"))).await;
+    let (status, dry) = send(client.post(server.at(&format!("{PODS}?dryRun=All"))).json(&parked_pod_json("dry"))).await;
     assert_eq!(status, StatusCode::CREATED, "{dry}");
     assert_eq!(dry["metadata"]["name"], "dry");
     assert_eq!(dry["status"]["phase"], "Pending");
     assert_status(&send(client.get(server.at(&format!("{PODS}/dry")))).await, 404, "NotFound");
-    let mut invalid = pod_json("dry");
+    let mut invalid = parked_pod_json("dry");
     invalid["spec"]["containers"] = json!([]);
     assert_status(&send(client.post(server.at(&format!("{PODS}?dryRun=All"))).json(&invalid)).await, 422, "Invalid");
     assert_eq!(revision(&server, &client).await, before);
 
-    send(client.post(server.at(PODS)).json(&pod_json("real"))).await;
+    send(client.post(server.at(PODS)).json(&parked_pod_json("real"))).await;
     let after_create = revision(&server, &client).await;
     let patch = client
         .patch(server.at(&format!("{PODS}/real?dryRun=All")))

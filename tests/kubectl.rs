@@ -155,3 +155,41 @@ fn kubectl_creates_namespaces_with_json_bodies() {
         assert!(again.contains("Error from server (AlreadyExists): namespaces \"team\" already exists"), "{again}");
     }
 }
+
+/// Deleting a namespace empties it and removes it; `kubectl delete` waits for that.
+#[test]
+fn kubectl_deletes_a_namespace_with_its_contents() {
+    let Some(k) = kubectl("1.33") else { return };
+    let server = Server::start();
+    server.kubectl(&k, &["create", "namespace", "team"]).ok();
+    server.kubectl(&k, &["create", "configmap", "settings", "-n", "team", "--from-literal=a=b"]).ok();
+    server.kubectl(&k, &["run", "job", "-n", "team", "--image=busybox"]).ok();
+    let deleted = server.kubectl(&k, &["delete", "namespace", "team", "--timeout=60s"]).ok();
+    assert_eq!(deleted.trim(), "namespace \"team\" deleted");
+    let gone = server.kubectl(&k, &["get", "namespace", "team"]).failed();
+    assert!(gone.contains("NotFound"), "{gone}");
+    let contents = server.kubectl(&k, &["get", "configmaps,pods", "-n", "team", "-o", "name"]);
+    assert!(contents.stdout.trim().is_empty(), "{contents:?}");
+}
+
+/// `kubectl cordon`, `taint` and `drain` (which evicts through `pods/eviction`).
+#[test]
+fn kubectl_cordons_taints_and_drains_a_node() {
+    let Some(k) = kubectl("1.33") else { return };
+    let server = Server::start();
+    let node = "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nstatus:\n  allocatable: {cpu: '4', memory: 8Gi, pods: '110'}\n  conditions: [{type: Ready, status: 'True'}]\n";
+    let path = server.data_dir().join("node.yaml");
+    std::fs::write(&path, node).unwrap();
+    server.kubectl(&k, &["create", "-f", path.to_str().unwrap()]).ok();
+    server.kubectl(&k, &["run", "web", "--image=nginx", "--overrides", r#"{"spec":{"nodeName":"n1"}}"#]).ok();
+    assert_eq!(server.kubectl(&k, &["cordon", "n1"]).ok().trim(), "node/n1 cordoned");
+    let nodes = server.kubectl(&k, &["get", "nodes"]).ok();
+    assert!(nodes.contains("Ready,SchedulingDisabled"), "{nodes}");
+    assert_eq!(server.kubectl(&k, &["taint", "nodes", "n1", "dedicated=db:NoSchedule"]).ok().trim(), "node/n1 tainted");
+    // No agent runs in this test to finish a graceful deletion, so drain with grace 0.
+    let drained = server.kubectl(&k, &["drain", "n1", "--force", "--grace-period=0", "--timeout=60s"]);
+    assert!(drained.status.success(), "{drained:?}");
+    assert!(drained.stdout.contains("pod/web evicted") && drained.stdout.contains("node/n1 drained"), "{drained:?}");
+    assert!(server.kubectl(&k, &["get", "pod", "web"]).failed().contains("NotFound"));
+    assert_eq!(server.kubectl(&k, &["uncordon", "n1"]).ok().trim(), "node/n1 uncordoned");
+}

@@ -10,4 +10,7 @@
 pub mod coalesce;
 pub mod directory;
 pub mod events;
+pub mod namespaces;
+pub mod node_lifecycle;
+pub mod scheduler;
 pub mod supervision;

@@ -40,6 +40,12 @@ async fn delete_options(
     }
     let media = content_type(req);
     let value = crate::api::request::decode_object(&media, &body, "DeleteOptions")?;
+    merge_delete_options(&mut options, value)?;
+    Ok(options)
+}
+
+/// Folds a DeleteOptions body into `options`.
+fn merge_delete_options(options: &mut DeleteOptions, value: Value) -> Result<(), ApiError> {
     let parsed: k8s_openapi::apimachinery::pkg::apis::meta::v1::DeleteOptions =
         serde_json::from_value(value).map_err(|e| {
             ApiError::bad_request(format!("DeleteOptions in version \"v1\" cannot be handled as a DeleteOptions: {e}"))
@@ -61,7 +67,7 @@ async fn delete_options(
             }
         }
     }
-    Ok(options)
+    Ok(())
 }
 
 fn timestamp(value: &Value, pointer: &str) -> Option<Timestamp> {
@@ -179,6 +185,40 @@ pub async fn delete(
             Ok(json_body(delete_success(route.subject(&name), &uid).to_string()))
         }
     }
+}
+
+/// `POST pods/<name>/eviction` (policy/v1 Eviction, as `kubectl drain` sends): deletes the
+/// pod with the eviction's DeleteOptions. There are no PodDisruptionBudgets yet, so an
+/// eviction is never refused for one.
+pub async fn evict(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &ApiState,
+    route: &Route,
+    params: &Params,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_body(req, payload, state.settings.max_body_bytes).await?;
+    let eviction = crate::api::request::decode_object(&content_type(req), &body, "Eviction")?;
+    let kind = eviction.get("kind").and_then(Value::as_str).unwrap_or("Eviction");
+    if kind != "Eviction" {
+        return Err(ApiError::bad_request(format!("{kind} cannot be handled as an Eviction")));
+    }
+    let name = route.name.clone().unwrap_or_default();
+    if let Some(named) = eviction.pointer("/metadata/name").and_then(Value::as_str)
+        && named != name
+    {
+        return Err(ApiError::bad_request(format!(
+            "name in URL does not match name in Eviction object: {name}, {named}"
+        )));
+    }
+    let mut options = DeleteOptions { dry_run: params.dry_run()?, ..Default::default() };
+    if let Some(delete_options) = eviction.get("deleteOptions").filter(|v| v.is_object()) {
+        merge_delete_options(&mut options, delete_options.clone())?;
+    }
+    delete_one(state, route, &route.key(), &name, &options).await?;
+    Ok(HttpResponse::Created().content_type("application/json").body(
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}).to_string(),
+    ))
 }
 
 /// `DELETE` of a collection: every selected object, answered with the list of them.

@@ -125,6 +125,7 @@ pub async fn resource(
             patch::patch(&req, payload, &state, &route, &params, write::Part::Status).await
         }
         ("POST", true, Some("binding")) => write::bind(&req, payload, &state, &route, &params).await,
+        ("POST", true, Some("eviction")) => delete::evict(&req, payload, &state, &route, &params).await,
         ("DELETE", true, None) => delete::delete(&req, payload, &state, &route, &params).await,
         ("DELETE", false, None) => delete::delete_collection(&req, payload, &state, &route, &params).await,
         _ => Err(ApiError::method_not_allowed(&method, req.path())),

@@ -196,6 +196,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         subresources: &[
             Subresource { name: "status", kind: "Pod", group: "", version: "v1", verbs: STATUS },
             Subresource { name: "binding", kind: "Binding", group: "", version: "v1", verbs: &["create"] },
+            Subresource { name: "eviction", kind: "Eviction", group: "policy", version: "v1", verbs: &["create"] },
         ],
         fields: &[
             ("spec.nodeName", "/spec/nodeName"),
@@ -470,6 +471,19 @@ pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static Resourc
 /// Finds a core resource by plural name.
 pub fn core(plural: &str) -> &'static ResourceDef {
     find("", "v1", plural).unwrap_or_else(|| panic!("core resource {plural} is registered"))
+}
+
+/// The storage of every namespaced resource once (versions sharing storage count once),
+/// with whether it holds pods: what the namespace controller empties.
+pub fn namespaced_storage() -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::new();
+    for def in RESOURCES.iter().filter(|d| d.namespaced) {
+        let storage = def.storage();
+        if !out.iter().any(|(s, _)| *s == storage) {
+            out.push((storage, def.delete == DeletePolicy::GracefulPod));
+        }
+    }
+    out
 }
 
 /// The API groups served, in discovery order, with their versions.

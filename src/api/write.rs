@@ -15,6 +15,7 @@ use crate::api::read::json_body;
 use crate::api::registry::{self, DeletePolicy};
 use crate::api::request::{Params, content_type, decode_object, read_body};
 use crate::api::status::ApiError;
+use crate::logic::binding::bind_pod;
 use crate::logic::deletion::delete_during_update;
 use crate::model::names::generate_name;
 use crate::model::validation::FieldError;
@@ -457,24 +458,9 @@ pub async fn bind(
         if expected_rv.is_some_and(|rv| rv != current.revision) {
             return Err(ApiError::conflict(binding_subject));
         }
-        if let Some(bound) = str_at(&pod, "/spec/nodeName") {
-            return Err(ApiError::conflict_because(
-                binding_subject,
-                &format!("pod {name} is already assigned to node {bound:?}"),
-            ));
-        }
-        if pod.pointer("/metadata/deletionTimestamp").is_some() {
-            return Err(ApiError::conflict_because(
-                binding_subject,
-                &format!("pod {name} is being deleted, cannot be assigned to a host"),
-            ));
-        }
-        pod["spec"]["nodeName"] = json!(node);
         let now = crate::api::objects::format_time(state.clock.now());
-        set_condition(
-            &mut pod,
-            json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now}),
-        );
+        bind_pod(&mut pod, &node, &now)
+            .map_err(|refusal| ApiError::conflict_because(binding_subject, &refusal.to_string()))?;
         if dry_run {
             break;
         }
@@ -487,21 +473,4 @@ pub async fn bind(
     Ok(HttpResponse::Created().content_type("application/json").body(
         json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}).to_string(),
     ))
-}
-
-/// Sets (or replaces) a condition of `status.conditions` by type.
-pub(crate) fn set_condition(object: &mut Value, condition: Value) {
-    let kind = condition["type"].clone();
-    if !object.get("status").is_some_and(Value::is_object) {
-        object["status"] = json!({});
-    }
-    let conditions = &mut object["status"]["conditions"];
-    if !conditions.is_array() {
-        *conditions = json!([]);
-    }
-    let list = conditions.as_array_mut().expect("made an array above");
-    match list.iter_mut().find(|c| c["type"] == kind) {
-        Some(existing) => *existing = condition,
-        None => list.push(condition),
-    }
 }

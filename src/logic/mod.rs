@@ -5,9 +5,11 @@
 
 pub mod authorize;
 pub mod backoff;
+pub mod binding;
 pub mod deletion;
 pub mod events;
 pub mod inflight;
 pub mod naming;
+pub mod node_health;
 pub mod schedule;
 pub mod zone_plan;

@@ -24,15 +24,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use crate::logic::naming;
+use crate::model::brands::{BRAND_ANNOTATION, DEFAULT_BRAND};
 use crate::model::k8s::core::v1::{Container, Pod, Volume};
 use crate::model::quantity::{Quantity, parse_quantity};
 
-/// The annotation that picks the zone brand.
-pub const BRAND_ANNOTATION: &str = "reddwarf.io/zone-brand";
 /// Annotations with this prefix become zone `attr` resources named by the rest of the key.
 pub const ATTR_ANNOTATION_PREFIX: &str = "zone-attr.reddwarf.io/";
-/// The brand used when nothing else decides.
-pub const DEFAULT_BRAND: &str = "lipkg";
 /// Attribute names Reddwarf writes itself; annotations may not use this prefix.
 pub const OWN_ATTR_PREFIX: &str = "reddwarf-";
 /// The smallest `capped-memory physical` zonecfg accepts.

@@ -4,6 +4,7 @@
 //! clock: everything is a pure function of its arguments.
 
 pub mod apply;
+pub mod brands;
 pub mod convert;
 pub mod defaults;
 pub mod fields;

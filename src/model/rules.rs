@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::model::brands::{BRAND_ANNOTATION, KNOWN_BRANDS, is_known_brand};
 use crate::model::defaults;
 use crate::model::k8s::coordination::v1::Lease;
 use crate::model::k8s::core::v1::{
@@ -65,10 +66,20 @@ impl ObjectRules for Pod {
     }
 
     fn validate(&self) -> Vec<FieldError> {
-        match &self.spec {
+        let mut errors = match &self.spec {
             Some(spec) => validate_pod_spec(spec, "spec"),
             None => vec![FieldError::required("spec", "")],
+        };
+        if let Some(brand) = self.metadata.annotations.as_ref().and_then(|a| a.get(BRAND_ANNOTATION))
+            && !is_known_brand(brand)
+        {
+            errors.push(FieldError::unsupported(
+                format!("metadata.annotations[{BRAND_ANNOTATION}]"),
+                &json!(brand),
+                KNOWN_BRANDS,
+            ));
         }
+        errors
     }
 
     fn validate_update(&self, old: &Self) -> Vec<FieldError> {
@@ -531,6 +542,24 @@ mod tests {
         assert_eq!(env.validate_update(&old)[0].reason, "FieldValueForbidden");
         let node = pod(json!({"nodeName": "n1", "containers": [{"name": "c", "image": "nginx:1"}]}));
         assert_eq!(node.validate_update(&old).len(), 1);
+    }
+
+    #[test]
+    fn zone_brands_must_exist() {
+        let with_brand = |brand: &str| {
+            serde_json::from_value::<Pod>(
+                json!({"metadata": {"name": "p", "annotations": {"reddwarf.io/zone-brand": brand}},
+                "spec": {"containers": [{"name": "c", "image": "x"}]}}),
+            )
+            .unwrap()
+        };
+        assert!(with_brand("lx").validate().is_empty());
+        let errors = summaries(with_brand("solaris10").validate());
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].starts_with("metadata.annotations[reddwarf.io/zone-brand]: Unsupported value: \"solaris10\""),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -38,6 +38,23 @@ assert got.spec.containers[0].image == "nginx:1.27"
 listed = v1.list_namespaced_pod(ns, label_selector="from=py")
 assert [p.metadata.name for p in listed.items] == ["py1"]
 
+# Patches: strategic merge (a dict), JSON merge patch, JSON patch (a list).
+patched = v1.patch_namespaced_pod("py1", ns, {"metadata": {"labels": {"patched": "strategic"}}})
+assert patched.metadata.labels["patched"] == "strategic", patched.metadata.labels
+patched = v1.patch_namespaced_pod(
+    "py1", ns, {"metadata": {"annotations": {"via": "merge"}}}, _content_type="application/merge-patch+json"
+)
+assert patched.metadata.annotations["via"] == "merge"
+patched = v1.patch_namespaced_pod(
+    "py1", ns, [{"op": "replace", "path": "/spec/containers/0/image", "value": "nginx:1.28"}]
+)
+assert patched.spec.containers[0].image == "nginx:1.28"
+try:
+    v1.patch_namespaced_pod("py1", ns, [{"op": "remove", "path": "/nope"}])
+    raise AssertionError("a bad JSON patch was accepted")
+except ApiException as e:
+    assert e.status == 422, e
+
 # A watch without resourceVersion starts with ADDED for what exists, then live events.
 seen = []
 

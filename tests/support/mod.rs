@@ -327,3 +327,11 @@ pub fn pod_json(name: &str) -> Value {
         "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27", "ports": [{"containerPort": 80}]}]},
     })
 }
+
+/// A pod already bound to a node that no agent runs, so neither the scheduler nor any
+/// agent writes it: tests that count revisions or expect exact watch streams use it.
+pub fn parked_pod_json(name: &str) -> Value {
+    let mut pod = pod_json(name);
+    pod["spec"]["nodeName"] = serde_json::json!("parked-node");
+    pod
+}

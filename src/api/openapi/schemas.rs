@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::api::registry::ResourceDef;
 use crate::model::k8s::core::v1::Binding;
+use crate::model::k8s::policy::v1::Eviction;
 use crate::model::patch::schema::{self as patch, FieldSchema, TypeSchema};
 
 /// Where the schemas live; every `$ref` starts with this.
@@ -68,6 +69,7 @@ fn target(schema: &Value) -> Option<&str> {
 fn subresource_kind(generator: &mut SchemaGenerator, gvk: Gvk) -> Option<Schema> {
     match gvk {
         ("", "v1", "Binding") => Some(generator.subschema_for::<Binding>()),
+        ("policy", "v1", "Eviction") => Some(generator.subschema_for::<Eviction>()),
         _ => None,
     }
 }

@@ -4,7 +4,6 @@
 use std::fmt;
 
 use crate::model::k8s::core::v1::{NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Taint, Toleration};
-use crate::model::labels::{Operator, Requirement};
 
 use super::resources::{NodeInfo, PodRequest};
 
@@ -69,17 +68,27 @@ pub fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
     }
 }
 
-fn requirement(expr: &NodeSelectorRequirement) -> Option<Requirement> {
-    let op = match expr.operator.as_str() {
-        "In" => Operator::In,
-        "NotIn" => Operator::NotIn,
-        "Exists" => Operator::Exists,
-        "DoesNotExist" => Operator::DoesNotExist,
-        "Gt" => Operator::Gt,
-        "Lt" => Operator::Lt,
-        _ => return None,
+/// Whether a node-selector expression holds for a label whose value is `value` (None:
+/// absent). Borrows everything: this runs for every node for every pod.
+fn expression_matches(expr: &NodeSelectorRequirement, value: Option<&str>) -> bool {
+    let values = expr.values.as_deref().unwrap_or(&[]);
+    let compare = |ordering: std::cmp::Ordering| {
+        let (Some(v), Some(bound)) =
+            (value.and_then(|v| v.parse::<i64>().ok()), values.first().and_then(|b| b.parse::<i64>().ok()))
+        else {
+            return false;
+        };
+        v.cmp(&bound) == ordering
     };
-    Some(Requirement { key: expr.key.clone(), op, values: expr.values.clone().unwrap_or_default() })
+    match expr.operator.as_str() {
+        "In" => value.is_some_and(|v| values.iter().any(|x| x == v)),
+        "NotIn" => value.is_none_or(|v| values.iter().all(|x| x != v)),
+        "Exists" => value.is_some(),
+        "DoesNotExist" => value.is_none(),
+        "Gt" => compare(std::cmp::Ordering::Greater),
+        "Lt" => compare(std::cmp::Ordering::Less),
+        _ => false,
+    }
 }
 
 /// Whether one node selector term matches (all of its expressions; an empty term matches
@@ -90,13 +99,8 @@ pub fn term_matches(term: &NodeSelectorTerm, node: &NodeInfo) -> bool {
     if expressions.is_empty() && fields.is_empty() {
         return false;
     }
-    let labels_ok = expressions
-        .iter()
-        .all(|e| requirement(e).is_some_and(|r| r.matches(node.labels.get(&e.key).map(String::as_str))));
-    let fields_ok = fields
-        .iter()
-        .all(|e| e.key == "metadata.name" && requirement(e).is_some_and(|r| r.matches(Some(node.name.as_str()))));
-    labels_ok && fields_ok
+    expressions.iter().all(|e| expression_matches(e, node.labels.get(&e.key).map(String::as_str)))
+        && fields.iter().all(|e| e.key == "metadata.name" && expression_matches(e, Some(node.name.as_str())))
 }
 
 fn selector_matches(selector: &NodeSelector, node: &NodeInfo) -> bool {

@@ -26,6 +26,9 @@ pub struct NoFit {
 
 /// Builds the upstream message from the reason each node was rejected for.
 pub fn unschedulable_message(total: usize, reasons: &[Unfit]) -> String {
+    if total == 0 {
+        return "no nodes available to schedule pods".into();
+    }
     let mut histogram: BTreeMap<String, usize> = BTreeMap::new();
     for reason in reasons {
         *histogram.entry(reason.to_string()).or_default() += 1;
@@ -37,26 +40,64 @@ pub fn unschedulable_message(total: usize, reasons: &[Unfit]) -> String {
     format!("0/{total} nodes are available: {}.", parts.join(", "))
 }
 
+/// How many feasible nodes are enough to choose among, in a cluster of `total` nodes:
+/// upstream's adaptive `percentageOfNodesToScore` (all nodes below 100; then 50% falling
+/// by 1% per 125 nodes, at least 5%, and never fewer than 100 nodes).
+pub fn feasible_to_find(total: usize) -> usize {
+    if total < 100 {
+        return total;
+    }
+    let percent = 50usize.saturating_sub(total / 125).max(5);
+    (total * percent / 100).max(100)
+}
+
 /// Picks the best node for `pod`: the feasible node with the highest total score, ties
 /// broken by `tie_break` (any number; the caller passes randomness so equal nodes share
-/// the load).
+/// the load). Every node is examined.
 pub fn schedule<'a>(
     pod: &PodRequest,
     nodes: impl IntoIterator<Item = &'a NodeInfo>,
     tie_break: u64,
 ) -> Result<&'a str, NoFit> {
+    schedule_limited(pod, nodes, usize::MAX, tie_break).0
+}
+
+/// Like [`schedule`] over `nodes` starting at index `start` (wrapping), stopping once
+/// [`feasible_to_find`] feasible nodes are found, as upstream does in large clusters.
+/// Returns the choice and how many nodes were examined (the caller starts the next pod
+/// there, so every node gets its turn).
+pub fn schedule_sampled<'a>(
+    pod: &PodRequest,
+    nodes: &'a [NodeInfo],
+    start: usize,
+    tie_break: u64,
+) -> (Result<&'a str, NoFit>, usize) {
+    let start = if nodes.is_empty() { 0 } else { start % nodes.len() };
+    let ordered = nodes[start..].iter().chain(nodes[..start].iter());
+    schedule_limited(pod, ordered, feasible_to_find(nodes.len()).max(1), tie_break)
+}
+
+fn schedule_limited<'a>(
+    pod: &PodRequest,
+    nodes: impl IntoIterator<Item = &'a NodeInfo>,
+    enough: usize,
+    tie_break: u64,
+) -> (Result<&'a str, NoFit>, usize) {
     let mut feasible: Vec<(&NodeInfo, i64, i64)> = Vec::new();
     let mut rejected = Vec::new();
-    let mut total = 0;
+    let mut examined = 0;
     for node in nodes {
-        total += 1;
+        examined += 1;
         match filter(pod, node) {
             Ok(()) => feasible.push((node, scores::resource_score(pod, node), scores::preferred_affinity(pod, node))),
             Err(reason) => rejected.push(reason),
         }
+        if feasible.len() >= enough {
+            break;
+        }
     }
     if feasible.is_empty() {
-        return Err(NoFit { message: unschedulable_message(total, &rejected) });
+        return (Err(NoFit { message: unschedulable_message(examined, &rejected) }), examined);
     }
     let max_affinity = feasible.iter().map(|(_, _, a)| *a).max().unwrap_or(0);
     let total_score = |resource: i64, affinity: i64| {
@@ -66,7 +107,7 @@ pub fn schedule<'a>(
     let best = feasible.iter().map(|&(_, r, a)| total_score(r, a)).max().expect("feasible is not empty");
     let winners: Vec<&NodeInfo> =
         feasible.iter().filter(|&&(_, r, a)| total_score(r, a) == best).map(|(n, _, _)| *n).collect();
-    Ok(&winners[(tie_break % winners.len() as u64) as usize].name)
+    (Ok(&winners[(tie_break % winners.len() as u64) as usize].name), examined)
 }
 
 #[cfg(test)]
@@ -141,7 +182,30 @@ mod tests {
                         .into()
             })
         );
-        assert_eq!(schedule(&p, &[], 0).unwrap_err().message, "0/0 nodes are available.");
+        assert_eq!(schedule(&p, &[], 0).unwrap_err().message, "no nodes available to schedule pods");
+    }
+
+    #[test]
+    fn large_clusters_are_sampled_and_every_node_gets_its_turn() {
+        assert_eq!(feasible_to_find(50), 50);
+        assert_eq!(feasible_to_find(100), 100);
+        assert_eq!(feasible_to_find(1000), 420);
+        assert_eq!(feasible_to_find(5000), 500);
+        assert_eq!(feasible_to_find(20000), 1000);
+        let nodes: Vec<NodeInfo> = (0..1000).map(|i| node(&format!("n{i:04}"), "4", "8Gi", json!({}))).collect();
+        let p = pod("100m", "1Mi", json!({}));
+        let (first, checked) = schedule_sampled(&p, &nodes, 0, 0);
+        assert_eq!(checked, 420);
+        assert_eq!(first, Ok("n0000"));
+        let (next, _) = schedule_sampled(&p, &nodes, 420, 0);
+        assert_eq!(next, Ok("n0420"), "the next pod starts where the last stopped");
+        let (wrapped, checked) = schedule_sampled(&p, &nodes, 990, 0);
+        assert_eq!((wrapped, checked), (Ok("n0990"), 420));
+        // When nothing fits, every node is examined and named in the message.
+        let huge = pod("64", "1Mi", json!({}));
+        let (none, checked) = schedule_sampled(&huge, &nodes, 500, 0);
+        assert_eq!(checked, 1000);
+        assert_eq!(none.unwrap_err().message, "0/1000 nodes are available: 1000 Insufficient cpu.");
     }
 
     #[test]

@@ -8,10 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use crate::model::k8s::core::v1::{Node, NodeSelector, Pod, PreferredSchedulingTerm, Taint, Toleration};
 use crate::model::quantity::parse_quantity;
 
-/// The annotation by which a pod asks for a zone brand.
-pub const BRAND_ANNOTATION: &str = "reddwarf.io/zone-brand";
-/// The node label listing the zone brands a node can run (comma-separated).
-pub const BRANDS_LABEL: &str = "reddwarf.io/zone-brands";
+use crate::model::brands::{BRAND_ANNOTATION, BRANDS_LABEL};
 
 /// Amounts of the scheduled resources.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
