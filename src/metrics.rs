@@ -123,31 +123,31 @@ impl Metrics {
         let requests = Family::<RequestCodeLabels, Counter>::default();
         registry.register(
             "apiserver_request",
-            "Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.",
+            "Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code",
             requests.clone(),
         );
         let request_duration: HistogramFamily<RequestLabels> = Family::new_with_constructor(request_histogram);
         registry.register(
             "apiserver_request_duration_seconds",
-            "Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.",
+            "Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component",
             request_duration.clone(),
         );
         let inflight = Family::<RequestKindLabels, Gauge>::default();
         registry.register(
             "apiserver_current_inflight_requests",
-            "Maximal number of currently used inflight request limit of this apiserver per request kind in last second.",
+            "Maximal number of currently used inflight request limit of this apiserver per request kind in last second",
             inflight.clone(),
         );
         let longrunning = Family::<RequestLabels, Gauge>::default();
         registry.register(
             "apiserver_longrunning_requests",
-            "Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component.",
+            "Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component",
             longrunning.clone(),
         );
         let pod_scheduling: HistogramFamily<AttemptsLabels> = Family::new_with_constructor(scheduling_histogram);
         registry.register(
             "scheduler_pod_scheduling_sli_duration_seconds",
-            "E2e latency for a pod being scheduled, from the time the pod enters the scheduling queue and might involve multiple scheduling attempts.",
+            "E2e latency for a pod being scheduled, from the time the pod enters the scheduling queue and might involve multiple scheduling attempts",
             pod_scheduling.clone(),
         );
         let pod_start = Histogram::new(POD_START_BUCKETS.iter().copied());
@@ -159,7 +159,7 @@ impl Metrics {
         let actor_restarts = Family::<KindLabels, Counter>::default();
         registry.register(
             "reddwarf_actor_restarts",
-            "Number of times a supervised actor was respawned after it stopped unexpectedly, by actor kind.",
+            "Number of times a supervised actor was respawned after it stopped unexpectedly, by actor kind",
             actor_restarts.clone(),
         );
         for kind in ["readOnly", "mutating"] {
@@ -287,5 +287,18 @@ mod tests {
             assert!(text.contains(needle), "{needle} missing from\n{text}");
         }
         assert!(metrics.encode_openmetrics().ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn families_appear_once_observed_like_upstream() {
+        // As with upstream's Go client, a labelled family with no series is not written;
+        // the unlabelled ones and the pre-created in-flight kinds always are.
+        let metrics = Metrics::new();
+        let text = metrics.encode_prometheus();
+        assert!(text.contains("# HELP kubelet_pod_start_sli_duration_seconds "), "{text}");
+        assert!(text.contains(r#"apiserver_current_inflight_requests{request_kind="mutating"} 0"#), "{text}");
+        assert!(!text.contains("scheduler_pod_scheduling_sli_duration_seconds"), "{text}");
+        metrics.observe_pod_scheduling(2, Duration::from_secs(1));
+        assert!(metrics.encode_prometheus().contains("# HELP scheduler_pod_scheduling_sli_duration_seconds "));
     }
 }

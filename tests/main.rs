@@ -7,6 +7,8 @@
 //! - `openapi`: the OpenAPI v3 documents, through `kubectl explain`, `create -f` and `apply -f`.
 //! - `python_client`: the Python `kubernetes` client against `reddwarf serve`.
 //! - `kube_client`: kube-rs against `reddwarf serve`.
+//! - `security`: authentication, node authorization, TLS verification by curl, Python and
+//!   kubectl, overload (429) with heartbeats kept alive, `/metrics` and health checks.
 #![allow(clippy::disallowed_methods, reason = "tests spawn the server, kubectl and python as real peers")]
 
 mod support;
@@ -17,4 +19,5 @@ mod kubectl;
 mod kubectl_scenarios;
 mod openapi;
 mod python_client;
+mod security;
 mod store_contract;

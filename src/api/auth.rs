@@ -133,7 +133,11 @@ pub enum PeerIdentity {
 }
 
 /// Judges a presented chain (leaf first) against the client CA at `now`.
-pub fn judge_peer(chain: &[CertificateDer<'_>], verifier: &dyn ClientCertVerifier, now: jiff::Timestamp) -> PeerIdentity {
+pub fn judge_peer(
+    chain: &[CertificateDer<'_>],
+    verifier: &dyn ClientCertVerifier,
+    now: jiff::Timestamp,
+) -> PeerIdentity {
     let Some((leaf, intermediates)) = chain.split_first() else {
         return PeerIdentity::Refused("no certificate".into());
     };
@@ -215,7 +219,9 @@ fn refuse(req: ServiceRequest, err: ApiError) -> Result<ServiceResponse<BoxBody>
 fn forbidden(user: &UserInfo, request: &RequestAttributes) -> ApiError {
     let reason = denial_reason(user, request);
     match &request.resource {
-        Some(r) => ApiError::forbidden(Subject { resource: &r.resource, group: &r.group, kind: "", name: &r.name }, &reason),
+        Some(r) => {
+            ApiError::forbidden(Subject { resource: &r.resource, group: &r.group, kind: "", name: &r.name }, &reason)
+        }
         None => ApiError::forbidden_path(&reason),
     }
 }
@@ -226,9 +232,11 @@ pub async fn gate(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let attributes = req.extensions().get::<RequestAttributes>().cloned().unwrap_or_else(|| {
-        RequestAttributes::from_http(req.method().as_str(), req.path(), req.query_string())
-    });
+    let attributes = req
+        .extensions()
+        .get::<RequestAttributes>()
+        .cloned()
+        .unwrap_or_else(|| RequestAttributes::from_http(req.method().as_str(), req.path(), req.query_string()));
     let Some(state) = req.app_data::<web::Data<ApiState>>().cloned() else {
         return refuse(req, ApiError::internal("the API state is not configured"));
     };
@@ -393,10 +401,7 @@ mod tests {
             now,
         )
         .unwrap();
-        assert!(matches!(
-            judge_peer(&chain(&other.admin.cert_pem), verifier.as_ref(), now),
-            PeerIdentity::Refused(_)
-        ));
+        assert!(matches!(judge_peer(&chain(&other.admin.cert_pem), verifier.as_ref(), now), PeerIdentity::Refused(_)));
         assert!(matches!(judge_peer(&[], verifier.as_ref(), now), PeerIdentity::Refused(_)));
     }
 }

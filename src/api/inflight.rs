@@ -123,7 +123,9 @@ mod tests {
         let r1 = inflight.admit(RequestKind::ReadOnly).unwrap();
         let _r2 = inflight.admit(RequestKind::ReadOnly).unwrap();
         assert!(inflight.admit(RequestKind::ReadOnly).is_none());
-        assert!(metrics.encode_prometheus().contains(r#"apiserver_current_inflight_requests{request_kind="readOnly"} 2"#));
+        assert!(
+            metrics.encode_prometheus().contains(r#"apiserver_current_inflight_requests{request_kind="readOnly"} 2"#)
+        );
         drop(r1);
         assert!(inflight.admit(RequestKind::ReadOnly).is_some());
 

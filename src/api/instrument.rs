@@ -23,10 +23,8 @@ use crate::logic::authorize::RequestAttributes;
 use crate::metrics::{OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, RequestLabels};
 
 /// Resources served outside the registry, which may still appear as label values.
-const REVIEW_RESOURCES: &[(&str, &str)] = &[
-    ("authorization.k8s.io", "selfsubjectaccessreviews"),
-    ("authentication.k8s.io", "selfsubjectreviews"),
-];
+const REVIEW_RESOURCES: &[(&str, &str)] =
+    &[("authorization.k8s.io", "selfsubjectaccessreviews"), ("authentication.k8s.io", "selfsubjectreviews")];
 
 /// The labels of a request, as upstream's request metrics carry them.
 pub fn request_labels(attributes: &RequestAttributes, req_content_type: &str, dry_run: bool) -> RequestLabels {
@@ -54,9 +52,8 @@ pub fn request_labels(attributes: &RequestAttributes, req_content_type: &str, dr
         _ => "other",
     }
     .into();
-    let known_subresource = |def: &crate::api::registry::ResourceDef| {
-        r.subresource.is_empty() || def.subresource(&r.subresource).is_some()
-    };
+    let known_subresource =
+        |def: &crate::api::registry::ResourceDef| r.subresource.is_empty() || def.subresource(&r.subresource).is_some();
     let served = crate::api::registry::find(&r.group, &r.version, &r.resource).is_some_and(known_subresource)
         || REVIEW_RESOURCES.contains(&(r.group.as_str(), r.resource.as_str()));
     if served {

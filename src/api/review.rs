@@ -108,15 +108,17 @@ async fn self_subject_access_review(
     };
     let spec = review.get("spec").cloned().unwrap_or_else(|| json!({}));
     let request = requested(&spec)?;
-    let allowed = match authorize(&user, &request) {
-        Decision::Allow => true,
-        Decision::Deny => false,
-        Decision::AllowIf(condition) => conditional(&state, &request, &condition),
+    // A plain refusal has no reason, as with upstream's RBAC (kubectl prints "no"); a
+    // failed node condition says why, as upstream's Node authorizer does.
+    let status = match authorize(&user, &request) {
+        Decision::Allow => json!({"allowed": true}),
+        Decision::Deny => json!({"allowed": false}),
+        Decision::AllowIf(condition) if conditional(&state, &request, &condition) => json!({"allowed": true}),
+        Decision::AllowIf(_) => json!({
+            "allowed": false,
+            "reason": format!("no relationship found between node '{}' and this object", user.node_name().unwrap_or("")),
+        }),
     };
-    let mut status = json!({"allowed": allowed});
-    if !allowed {
-        status["reason"] = json!(crate::logic::authorize::denial_reason(&user, &request));
-    }
     Ok(created(json!({
         "kind": "SelfSubjectAccessReview",
         "apiVersion": "authorization.k8s.io/v1",
@@ -181,13 +183,16 @@ fn conditional(state: &ApiState, request: &RequestAttributes, condition: &Condit
 /// Decodes a protobuf `SelfSubjectAccessReview` (kubectl 1.32+ may send one) into the JSON
 /// fields the review reads.
 fn decode_protobuf_review(body: &[u8]) -> Result<Value, ApiError> {
-    let bad = |why: String| ApiError::bad_request(format!("the SelfSubjectAccessReview in the request body is malformed: {why}"));
+    let bad = |why: String| {
+        ApiError::bad_request(format!("the SelfSubjectAccessReview in the request body is malformed: {why}"))
+    };
     let envelope = body
         .strip_prefix(&crate::api::protobuf::MAGIC[..])
         .ok_or_else(|| bad("it does not start with the Kubernetes magic number".into()))?;
     let unknown = pb::apimachinery::pkg::runtime::Unknown::decode(envelope).map_err(|e| bad(e.to_string()))?;
     let raw = unknown.raw.unwrap_or_default();
-    let review = pb::api::authorization::v1::SelfSubjectAccessReview::decode(raw.as_slice()).map_err(|e| bad(e.to_string()))?;
+    let review =
+        pb::api::authorization::v1::SelfSubjectAccessReview::decode(raw.as_slice()).map_err(|e| bad(e.to_string()))?;
     let spec = review.spec.unwrap_or_default();
     let mut out = json!({});
     if let Some(r) = spec.resource_attributes {

@@ -6,6 +6,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
@@ -20,6 +21,17 @@ use crate::api::{ApiState, routes};
 
 /// How long in-flight requests get to finish after a shutdown signal.
 const SHUTDOWN_GRACE_SECONDS: u64 = 10;
+/// How long a client has to send a request's head (upstream's `ReadHeaderTimeout`). Under
+/// a flood the workers are slow to read; actix's 5 s default then answers 408 to requests
+/// that the in-flight limits would have served or refused with 429.
+const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(32);
+/// How long a TLS handshake may take (actix's default is 3 s, too short under a flood).
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an idle keep-alive connection stays open (upstream's `IdleTimeout` of 90 s).
+/// actix's 5 s default is measured from when a worker last polled the connection, so a
+/// worker busy with a burst of handshakes closed a node's heartbeat connection between two
+/// renewals, and the next renewal had to queue behind the burst for a new handshake.
+const KEEP_ALIVE: Duration = Duration::from_secs(90);
 
 /// A bound, not yet running server.
 pub struct BoundServer {
@@ -87,6 +99,9 @@ pub async fn run(
             .configure(routes)
     })
     .on_connect(connect)
+    .client_request_timeout(REQUEST_HEAD_TIMEOUT)
+    .tls_handshake_timeout(TLS_HANDSHAKE_TIMEOUT)
+    .keep_alive(KEEP_ALIVE)
     .disable_signals()
     .shutdown_timeout(SHUTDOWN_GRACE_SECONDS)
     .listen_rustls_0_23(bound.listener, (*tls).clone())?

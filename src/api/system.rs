@@ -59,7 +59,13 @@ fn checks(endpoint: &str, state: &ApiState) -> Vec<Check> {
 }
 
 /// The body and success of a health endpoint, as upstream writes them.
-pub fn render_health(endpoint: &str, checks: &[Check], verbose: bool, excluded: &[&str], reveal: bool) -> (bool, String) {
+pub fn render_health(
+    endpoint: &str,
+    checks: &[Check],
+    verbose: bool,
+    excluded: &[&str],
+    reveal: bool,
+) -> (bool, String) {
     let mut passed = true;
     let mut lines = String::new();
     for check in checks {

@@ -200,7 +200,8 @@ pub fn prepare(source: TlsSource<'_>, now: jiff::Timestamp) -> Result<TlsMateria
         .map_err(|e| TlsError::Pem { path: "key".into(), what: e.to_string() })?;
     let client_verifier = client_verifier(&client_ca_pem)?;
     let deferred = Arc::new(DeferredClientVerifier { inner: client_verifier.clone() });
-    let mut config = rustls::ServerConfig::builder().with_client_cert_verifier(deferred).with_single_cert(chain, key)?;
+    let mut config =
+        rustls::ServerConfig::builder().with_client_cert_verifier(deferred).with_single_cert(chain, key)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(TlsMaterial { server_config: Arc::new(config), ca_pem, client_verifier, admin })
 }

@@ -273,7 +273,10 @@ pub fn denial_reason(user: &UserInfo, request: &RequestAttributes) -> String {
             } else {
                 format!("in the namespace {:?}", r.namespace)
             };
-            format!("User {:?} cannot {} resource {resource:?} in API group {:?} {scope}", user.name, request.verb, r.group)
+            format!(
+                "User {:?} cannot {} resource {resource:?} in API group {:?} {scope}",
+                user.name, request.verb, r.group
+            )
         }
     }
 }

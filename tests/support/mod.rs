@@ -96,10 +96,14 @@ impl Server {
         self.url = config.pointer("/clusters/0/cluster/server").and_then(Value::as_str).unwrap().to_string();
         let users = config["users"].as_array().expect("kubeconfig users");
         let user_field = |field: &str| {
-            users.iter().find_map(|u| u["user"][field].as_str().map(str::to_string)).unwrap_or_else(|| panic!("{field}"))
+            users
+                .iter()
+                .find_map(|u| u["user"][field].as_str().map(str::to_string))
+                .unwrap_or_else(|| panic!("{field}"))
         };
         let decode = |data: &str| {
-            String::from_utf8(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).unwrap()).unwrap()
+            String::from_utf8(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).unwrap())
+                .unwrap()
         };
         self.token = user_field("token");
         self.admin_identity =
