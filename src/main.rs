@@ -16,6 +16,7 @@ use reddwarf::actors::node_lifecycle::{NodeHealthSettings, NodeLifecycle};
 use reddwarf::actors::scheduler::SchedulerActor;
 use reddwarf::actors::supervision::Watchdog;
 use reddwarf::api::inflight::InflightLimits;
+use reddwarf::api::join::JoinAuthority;
 use reddwarf::api::registry::{self, RegistryAttrs};
 use reddwarf::api::tls::{TlsSource, prepare};
 use reddwarf::api::{ApiSettings, ApiState, auth, bootstrap, kubeconfig, server};
@@ -24,6 +25,7 @@ use reddwarf::metrics::Metrics;
 use reddwarf::store::memory::MemoryBackend;
 use reddwarf::store::sled_backend::SledBackend;
 use reddwarf::store::{Backend, Store, StoreConfig};
+use reddwarf::tokens::AdminClient;
 
 #[derive(Parser)]
 #[command(name = "reddwarf", version, about = "A Kubernetes-compatible control plane and node agent for illumos zones")]
@@ -45,6 +47,37 @@ enum LogFormat {
 enum Command {
     /// Run the control plane: API server, store, scheduler and controllers.
     Serve(ServeArgs),
+    /// Manage join tokens (through the API, with an admin kubeconfig).
+    Token(TokenArgs),
+}
+
+#[derive(clap::Args)]
+struct TokenArgs {
+    /// The admin kubeconfig.
+    #[arg(long, env = "KUBECONFIG", default_value = "./reddwarf-data/admin.kubeconfig", global = true)]
+    kubeconfig: PathBuf,
+    #[command(subcommand)]
+    command: TokenCommand,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a join token and print it (`K10<ca-sha256>::<id>.<secret>`); only its hash is kept.
+    Create {
+        /// How long it works (0: forever).
+        #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+        ttl: Duration,
+        /// What it is for.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// List join tokens (ids and expiry; the secrets are not kept).
+    List,
+    /// Revoke a join token by id.
+    Revoke {
+        /// The token id (or the whole token).
+        id: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -178,11 +211,34 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ..ApiSettings::default()
     };
     let metrics = Metrics::new();
-    let state = ApiState { store: store.clone(), clock, settings, shutdown, directory, metrics };
+    let join = Some(Arc::new(JoinAuthority { server_ca_pem: tls.ca_pem.clone(), client_ca: tls.client_ca.clone() }));
+    let state = ApiState { store: store.clone(), clock, settings, shutdown, directory, metrics, join };
     let credentials = server::Credentials { authenticator, client_verifier: tls.client_verifier };
     server::run(bound, state, credentials, tls.server_config, stopping).await.context("serving")?;
     store.close();
     tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+async fn token(args: TokenArgs) -> anyhow::Result<()> {
+    let client = AdminClient::from_kubeconfig(&args.kubeconfig)?;
+    match args.command {
+        TokenCommand::Create { ttl, description } => {
+            let random: [u8; 64] = rand::random();
+            let token = client.create(ttl, &description, Clock::system().now(), &random).await?;
+            println!("{token}");
+        }
+        TokenCommand::List => {
+            println!("{:<8} {:<32} DESCRIPTION", "ID", "EXPIRES");
+            for token in client.list().await? {
+                println!("{:<8} {:<32} {}", token.id, token.expires.as_deref().unwrap_or("never"), token.description);
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            client.revoke(&id).await?;
+            println!("revoked");
+        }
+    }
     Ok(())
 }
 
@@ -195,6 +251,7 @@ fn main() -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         match cli.command {
             Command::Serve(args) => serve(args).await,
+            Command::Token(args) => token(args).await,
         }
     })
 }

@@ -180,7 +180,25 @@ async fn a_node_is_confined_to_its_pods_node_and_lease() {
     let (status, body) = send(n1.post(server.at("/api/v1/namespaces/default/events")).json(&event)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(send(n1.get(server.at("/api/v1/services"))).await.0, StatusCode::OK);
-    assert_eq!(send(n1.get(server.at("/api/v1/namespaces/default/secrets"))).await.0, StatusCode::OK);
+    // Secrets only by name, and only those its pods use (upstream's Node authorizer).
+    for name in ["used", "unused"] {
+        let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "data": {"k": "dg=="}});
+        assert_eq!(
+            send(admin.post(server.at("/api/v1/namespaces/default/secrets")).json(&secret)).await.0,
+            StatusCode::CREATED
+        );
+    }
+    let mut user = bound_pod("user", "n1");
+    user["spec"]["volumes"] = json!([{"name": "s", "secret": {"secretName": "used"}}]);
+    assert_eq!(send(admin.post(server.at(PODS)).json(&user)).await.0, StatusCode::CREATED);
+    let mut other = bound_pod("other", "n2");
+    other["spec"]["volumes"] = json!([{"name": "s", "secret": {"secretName": "unused"}}]);
+    assert_eq!(send(admin.post(server.at(PODS)).json(&other)).await.0, StatusCode::CREATED);
+    assert_eq!(send(n1.get(server.at("/api/v1/namespaces/default/secrets/used"))).await.0, StatusCode::OK);
+    let watch_one = "/api/v1/namespaces/default/secrets?fieldSelector=metadata.name%3Dused";
+    assert_eq!(send(n1.get(server.at(watch_one))).await.0, StatusCode::OK);
+    assert_status(&send(n1.get(server.at("/api/v1/namespaces/default/secrets/unused"))).await, 403, "Forbidden");
+    assert_status(&send(n1.get(server.at("/api/v1/namespaces/default/secrets"))).await, 403, "Forbidden");
     assert_status(&send(n1.get(server.at("/api/v1/namespaces"))).await, 403, "Forbidden");
     let refused = send(n1.get(server.at("/metrics"))).await;
     assert_status(&refused, 403, "Forbidden");

@@ -33,17 +33,23 @@ use sha2::{Digest, Sha256};
 
 use crate::api::ApiState;
 use crate::api::inflight::Inflight;
+use crate::api::registry;
 use crate::api::request::{content_type, decode_object};
 use crate::api::status::{ApiError, Subject};
 use crate::api::tls::{ADMIN_GROUP, ADMIN_USER};
 use crate::clock::Clock;
-use crate::logic::authorize::{Condition, Decision, RequestAttributes, authorize, condition_holds, denial_reason};
+use crate::logic::authorize::{
+    Condition, Decision, RequestAttributes, authorize, condition_holds, denial_reason, pod_uses,
+};
 use crate::logic::inflight::classify;
+use crate::model::fields::FieldSelector;
+use crate::store::{ReadAt, Selection};
 
 pub use crate::logic::authorize::UserInfo;
 
 /// The paths anonymous callers may reach.
-pub const ANONYMOUS_PATHS: &[&str] = &["/healthz", "/livez", "/readyz", "/version", "/version/"];
+/// `/cacerts` is how a joining node fetches the CA it then checks against its token.
+pub const ANONYMOUS_PATHS: &[&str] = &["/healthz", "/livez", "/readyz", "/version", "/version/", "/cacerts"];
 
 /// Verifies bearer tokens against stored hashes.
 #[derive(Clone, Debug)]
@@ -193,8 +199,11 @@ fn bearer(req: &ServiceRequest) -> Option<&str> {
 }
 
 /// Who sent the request: Ok(None) for anonymous, Err for credentials that do not hold.
-/// A valid certificate wins over a token, as upstream's authenticator chain does.
-fn identify(req: &ServiceRequest, now: jiff::Timestamp) -> Result<Option<UserInfo>, ()> {
+/// A valid certificate wins over a token, as upstream's authenticator chain does. A bearer
+/// token is the admin's, or a join token's credential (`<id>.<secret>`, looked up in the
+/// store by `api::join`), whose refusal says why.
+fn identify(req: &ServiceRequest, state: &ApiState) -> Result<Option<UserInfo>, ApiError> {
+    let now = state.clock.now();
     let peer = req.conn_data::<PeerIdentity>().cloned();
     if let Some(PeerIdentity::Verified { user, not_after }) = &peer
         && now.as_second() <= *not_after
@@ -202,11 +211,14 @@ fn identify(req: &ServiceRequest, now: jiff::Timestamp) -> Result<Option<UserInf
         return Ok(Some(user.clone()));
     }
     if let Some(token) = bearer(req) {
-        let auth = req.app_data::<web::Data<Authenticator>>().ok_or(())?;
-        return auth.token_user(token).map(Some).ok_or(());
+        let auth = req.app_data::<web::Data<Authenticator>>().ok_or_else(ApiError::unauthorized)?;
+        if let Some(user) = auth.token_user(token) {
+            return Ok(Some(user));
+        }
+        return crate::api::join::bootstrap_user(state, token)?.map(Some).ok_or_else(ApiError::unauthorized);
     }
     match peer {
-        Some(_) => Err(()),
+        Some(_) => Err(ApiError::unauthorized()),
         None => Ok(None),
     }
 }
@@ -240,9 +252,9 @@ pub async fn gate(
     let Some(state) = req.app_data::<web::Data<ApiState>>().cloned() else {
         return refuse(req, ApiError::internal("the API state is not configured"));
     };
-    let user = match identify(&req, state.clock.now()) {
+    let user = match identify(&req, &state) {
         Ok(user) => user,
-        Err(()) => return refuse(req, ApiError::unauthorized()),
+        Err(err) => return refuse(req, err),
     };
     if user.is_none() && !ANONYMOUS_PATHS.contains(&req.path()) {
         return refuse(req, ApiError::unauthorized());
@@ -273,6 +285,17 @@ pub async fn gate(
     response
 }
 
+/// True when a pod in `namespace` bound to `node` uses the `resource` (configmaps or
+/// secrets) named `name`. Scans the node's pods in that namespace, from the watch cache.
+pub fn used_by_pod_on(store: &crate::store::Store, node: &str, namespace: &str, resource: &str, name: &str) -> bool {
+    let Ok(fields) = FieldSelector::parse(&format!("spec.nodeName={node}")) else { return false };
+    let selection =
+        Selection { prefix: registry::core("pods").prefix(Some(namespace)), fields, ..Selection::default() };
+    store
+        .list(&selection, ReadAt::Latest, None, None)
+        .is_ok_and(|page| page.items.iter().any(|pod| pod_uses(&pod.json(), resource, name)))
+}
+
 /// Checks a condition of an `AllowIf` decision: looks up the stored pod, or reads (and
 /// puts back) the request body to see the object's name. A pod that does not exist
 /// passes, so the handler answers 404 as usual.
@@ -288,6 +311,11 @@ async fn check_condition(req: &mut ServiceRequest, state: &ApiState, condition: 
             let pod = pod.json();
             let node = pod.pointer("/spec/nodeName").and_then(serde_json::Value::as_str);
             Ok(condition_holds(condition, node, None))
+        }
+        Condition::UsedByPodOn(node) => {
+            let attributes = RequestAttributes::from_http(req.method().as_str(), req.path(), req.query_string());
+            let Some(r) = attributes.resource else { return Ok(false) };
+            Ok(used_by_pod_on(&state.store, node, &r.namespace, &r.resource, &r.name))
         }
         Condition::BodyNamed(_) => {
             let limit = state.settings.max_body_bytes;

@@ -12,6 +12,7 @@ pub mod debug;
 pub mod discovery;
 pub mod inflight;
 pub mod instrument;
+pub mod join;
 pub mod kubeconfig;
 pub mod objects;
 pub mod openapi;
@@ -33,6 +34,7 @@ mod read;
 mod watch;
 mod write;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -83,6 +85,8 @@ pub struct ApiState {
     pub directory: crate::actors::directory::ActorDirectory,
     /// The process's metrics, served at `/metrics`.
     pub metrics: Metrics,
+    /// What signs node certificates at join (None: this server does not).
+    pub join: Option<Arc<join::JoinAuthority>>,
 }
 
 impl Route {
@@ -156,5 +160,6 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/openapi/v3", web::get().to(openapi::index))
         .route("/openapi/v3/{path:.*}", web::get().to(openapi::group_version))
         .configure(review::routes)
+        .configure(join::routes)
         .default_service(web::to(resource));
 }

@@ -177,6 +177,9 @@ fn conditional(state: &ApiState, request: &RequestAttributes, condition: &Condit
             condition_holds(condition, node, None)
         }
         Condition::BodyNamed(_) => condition_holds(condition, None, Some(&r.name)),
+        Condition::UsedByPodOn(node) => {
+            crate::api::auth::used_by_pod_on(&state.store, node, &r.namespace, &r.resource, &r.name)
+        }
     }
 }
 

@@ -81,6 +81,12 @@ impl ApiError {
         Self::new(401, "Unauthorized", "Unauthorized")
     }
 
+    /// 401 Unauthorized with a message saying why (for a refused join token, which a
+    /// person joining a node reads).
+    pub fn unauthorized_because(message: impl Into<String>) -> Self {
+        Self::new(401, "Unauthorized", message)
+    }
+
     /// 403 Forbidden, about an object.
     pub fn forbidden(subject: Subject<'_>, why: &str) -> Self {
         let what = if subject.name.is_empty() {

@@ -93,6 +93,8 @@ pub struct TlsMaterial {
     pub client_verifier: Arc<dyn ClientCertVerifier>,
     /// The admin's client certificate, for the kubeconfig.
     pub admin: ClientCredentials,
+    /// The client CA's certificate and key (PEM), which sign node certificates at join.
+    pub client_ca: ClientCredentials,
 }
 
 /// Where the certificates come from.
@@ -203,7 +205,8 @@ pub fn prepare(source: TlsSource<'_>, now: jiff::Timestamp) -> Result<TlsMateria
     let mut config =
         rustls::ServerConfig::builder().with_client_cert_verifier(deferred).with_single_cert(chain, key)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(TlsMaterial { server_config: Arc::new(config), ca_pem, client_verifier, admin })
+    let client_ca = ClientCredentials { cert_pem: client_ca_pem, key_pem: client_ca_key.serialize_pem() };
+    Ok(TlsMaterial { server_config: Arc::new(config), ca_pem, client_verifier, admin, client_ca })
 }
 
 fn to_offset(now: jiff::Timestamp) -> time::OffsetDateTime {
@@ -395,16 +398,31 @@ pub fn issue_client_certificate(
     issue(ca_cert_pem, &ca_key, user, groups, to_offset(not_before), to_offset(not_after))
 }
 
-fn issue(
-    ca_pem: &str,
-    ca_key: &KeyPair,
+/// Signs a certificate signing request (PEM) with the CA in `ca`, for `user` in `groups`,
+/// valid from `not_before` to `not_after`. Only the request's public key is used (its
+/// signature must hold, proving the requester has the key); the subject, usages and
+/// validity are the server's, whatever the request asked for.
+pub fn sign_client_request(
+    ca: &ClientCredentials,
+    request_pem: &str,
+    user: &str,
+    groups: &[&str],
+    not_before: jiff::Timestamp,
+    not_after: jiff::Timestamp,
+) -> Result<String, TlsError> {
+    let request = rcgen::CertificateSigningRequestParams::from_pem(request_pem)?;
+    let ca_key = KeyPair::from_pem(&ca.key_pem)?;
+    let issuer = Issuer::from_ca_cert_pem(&ca.cert_pem, &ca_key)?;
+    let params = client_params(user, groups, to_offset(not_before), to_offset(not_after))?;
+    Ok(params.signed_by(&request.public_key, &issuer)?.pem())
+}
+
+fn client_params(
     user: &str,
     groups: &[&str],
     not_before: time::OffsetDateTime,
     not_after: time::OffsetDateTime,
-) -> Result<ClientCredentials, TlsError> {
-    let issuer = Issuer::from_ca_cert_pem(ca_pem, ca_key)?;
-    let key = KeyPair::generate()?;
+) -> Result<CertificateParams, TlsError> {
     let mut params = CertificateParams::new(Vec::<String>::new())?;
     params.distinguished_name = DistinguishedName::new();
     for group in groups {
@@ -418,6 +436,20 @@ fn issue(
     params.not_before = not_before;
     params.not_after = not_after;
     random_serial(&mut params);
+    Ok(params)
+}
+
+fn issue(
+    ca_pem: &str,
+    ca_key: &KeyPair,
+    user: &str,
+    groups: &[&str],
+    not_before: time::OffsetDateTime,
+    not_after: time::OffsetDateTime,
+) -> Result<ClientCredentials, TlsError> {
+    let issuer = Issuer::from_ca_cert_pem(ca_pem, ca_key)?;
+    let key = KeyPair::generate()?;
+    let params = client_params(user, groups, not_before, not_after)?;
     let cert = params.signed_by(&key, &issuer)?;
     Ok(ClientCredentials { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
 }

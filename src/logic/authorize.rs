@@ -8,6 +8,7 @@
 //! after this node?), it answers [`Decision::AllowIf`] and the caller checks the
 //! [`Condition`]. A later RBAC authorizer can replace [`authorize`] with the same signature.
 
+use crate::logic::join_token::BOOTSTRAPPERS_GROUP;
 use crate::model::fields::FieldSelector;
 
 /// The group whose members may do everything.
@@ -20,6 +21,8 @@ pub const AUTHENTICATED_GROUP: &str = "system:authenticated";
 pub const NODE_USER_PREFIX: &str = "system:node:";
 /// The namespace holding node heartbeat Leases.
 pub const NODE_LEASE_NAMESPACE: &str = "kube-node-lease";
+/// Where a bootstrap identity (a join token) trades a CSR for a node certificate.
+pub const NODE_CREDENTIALS_PATH: &str = "/bootstrap/v1/node-credentials";
 
 /// An authenticated identity: a user name and its groups.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,6 +171,9 @@ pub enum Condition {
     PodBoundTo(String),
     /// The object in the request body is named this.
     BodyNamed(String),
+    /// The named configmap or secret (the request's resource) is used by a pod in the
+    /// request's namespace that is bound to this node (upstream's Node authorizer graph).
+    UsedByPodOn(String),
 }
 
 /// The answer of [`authorize`].
@@ -184,7 +190,7 @@ pub enum Decision {
 /// Non-resource paths every authenticated identity may read: discovery, OpenAPI, version
 /// and health (upstream's `system:discovery` and `system:public-info-viewer`).
 fn is_public_info(path: &str) -> bool {
-    const EXACT: &[&str] = &["/api", "/apis", "/version", "/healthz", "/livez", "/readyz", "/openapi/v2"];
+    const EXACT: &[&str] = &["/api", "/apis", "/version", "/healthz", "/livez", "/readyz", "/openapi/v2", "/cacerts"];
     const PREFIXES: &[&str] = &["/api/", "/apis/", "/version/", "/healthz/", "/livez/", "/readyz/", "/openapi/v3"];
     EXACT.contains(&path) || PREFIXES.iter().any(|p| path.starts_with(p))
 }
@@ -202,6 +208,11 @@ fn is_self_review(resource: &ResourceAttributes) -> bool {
 pub fn authorize(user: &UserInfo, request: &RequestAttributes) -> Decision {
     if user.in_group(MASTERS_GROUP) {
         return Decision::Allow;
+    }
+    if user.in_group(BOOTSTRAPPERS_GROUP) {
+        // A join token may do one thing: trade a CSR for a node certificate.
+        let allowed = request.resource.is_none() && request.verb == "post" && request.path == NODE_CREDENTIALS_PATH;
+        return allow_when(allowed);
     }
     let Some(resource) = &request.resource else {
         let read = matches!(request.verb.as_str(), "get" | "head");
@@ -239,7 +250,13 @@ fn authorize_node(node: &str, verb: &str, r: &ResourceAttributes) -> Decision {
             _ => Decision::Deny,
         },
         ("", "services" | "endpoints") => allow_when(reading && sub.is_empty()),
-        ("", "configmaps" | "secrets") => allow_when(reading && sub.is_empty() && !r.namespace.is_empty()),
+        // Only by name (get, or a list/watch pinned to one name, as the kubelet's
+        // single-object watches are), and only what a pod on this node uses.
+        ("", "configmaps" | "secrets")
+            if reading && sub.is_empty() && !r.namespace.is_empty() && !r.name.is_empty() =>
+        {
+            Decision::AllowIf(Condition::UsedByPodOn(node.to_string()))
+        }
         ("", "nodes") => match (verb, sub) {
             ("create", "") => Decision::AllowIf(Condition::BodyNamed(node.to_string())),
             ("get" | "update" | "patch", "" | "status") => allow_when(own_name),
@@ -288,7 +305,35 @@ pub fn condition_holds(condition: &Condition, stored_pod_node: Option<&str>, bod
     match condition {
         Condition::PodBoundTo(node) => stored_pod_node == Some(node.as_str()),
         Condition::BodyNamed(name) => body_name == Some(name.as_str()),
+        // Needs the pods; see `pod_uses`.
+        Condition::UsedByPodOn(_) => false,
     }
+}
+
+/// True when `pod` (JSON) refers to the `resource` (`secrets` or `configmaps`) named
+/// `name`: through a volume (plain or projected), an env var, envFrom, or (secrets) an
+/// image pull secret, in any container, init container or ephemeral container.
+pub fn pod_uses(pod: &serde_json::Value, resource: &str, name: &str) -> bool {
+    use serde_json::Value;
+    let spec = &pod["spec"];
+    let named = |v: &Value, pointer: &str| v.pointer(pointer).and_then(Value::as_str) == Some(name);
+    let items = |v: &Value| v.as_array().map(Vec::as_slice).unwrap_or_default().to_vec();
+    let (volume, projected, key_ref, from_ref) = match resource {
+        "secrets" => ("/secret/secretName", "/secret/name", "/valueFrom/secretKeyRef/name", "/secretRef/name"),
+        "configmaps" => ("/configMap/name", "/configMap/name", "/valueFrom/configMapKeyRef/name", "/configMapRef/name"),
+        _ => return false,
+    };
+    let in_volumes = items(&spec["volumes"])
+        .iter()
+        .any(|v| named(v, volume) || items(&v["projected"]["sources"]).iter().any(|source| named(source, projected)));
+    let in_containers = ["containers", "initContainers", "ephemeralContainers"].iter().any(|list| {
+        items(&spec[*list]).iter().any(|c| {
+            items(&c["env"]).iter().any(|e| named(e, key_ref))
+                || items(&c["envFrom"]).iter().any(|e| named(e, from_ref))
+        })
+    });
+    let pull_secret = resource == "secrets" && items(&spec["imagePullSecrets"]).iter().any(|s| named(s, "/name"));
+    in_volumes || in_containers || pull_secret
 }
 
 #[cfg(test)]
@@ -370,6 +415,7 @@ mod tests {
         let n1 = node("n1");
         let bound = Decision::AllowIf(Condition::PodBoundTo("n1".into()));
         let named = Decision::AllowIf(Condition::BodyNamed("n1".into()));
+        let used = Decision::AllowIf(Condition::UsedByPodOn("n1".into()));
         let cases: &[(&str, &str, &str, Decision)] = &[
             // Pods: only those bound to it, and lists only of its own.
             ("GET", "/api/v1/namespaces/default/pods/x", "", bound.clone()),
@@ -390,8 +436,15 @@ mod tests {
             // What pods reference.
             ("GET", "/api/v1/services", "", Decision::Allow),
             ("GET", "/api/v1/namespaces/default/endpoints/web", "", Decision::Allow),
-            ("GET", "/api/v1/namespaces/default/secrets/s", "", Decision::Allow),
-            ("GET", "/api/v1/namespaces/default/configmaps", "watch=true", Decision::Allow),
+            ("GET", "/api/v1/namespaces/default/secrets/s", "", used.clone()),
+            (
+                "GET",
+                "/api/v1/namespaces/default/configmaps",
+                "watch=true&fieldSelector=metadata.name%3Dc",
+                used.clone(),
+            ),
+            ("GET", "/api/v1/namespaces/default/configmaps", "watch=true", Decision::Deny),
+            ("GET", "/api/v1/namespaces/default/secrets", "", Decision::Deny),
             ("GET", "/api/v1/secrets", "", Decision::Deny),
             ("POST", "/api/v1/namespaces/default/services", "", Decision::Deny),
             ("DELETE", "/api/v1/namespaces/default/configmaps/c", "", Decision::Deny),
@@ -438,6 +491,50 @@ mod tests {
         assert!(condition_holds(&named, None, Some("n1")));
         assert!(!condition_holds(&named, None, Some("n2")));
         assert!(!condition_holds(&named, None, None));
+    }
+
+    #[test]
+    fn bootstrappers_may_only_ask_for_node_credentials() {
+        let bootstrap = UserInfo::authenticated("system:bootstrap:abc123", [BOOTSTRAPPERS_GROUP.to_string()]);
+        assert_eq!(authorize(&bootstrap, &http("POST", NODE_CREDENTIALS_PATH, "")), Decision::Allow);
+        for (method, path) in [
+            ("GET", NODE_CREDENTIALS_PATH),
+            ("GET", "/api/v1/pods"),
+            ("POST", "/api/v1/nodes"),
+            ("GET", "/api"),
+            ("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"),
+        ] {
+            assert_eq!(authorize(&bootstrap, &http(method, path, "")), Decision::Deny, "{method} {path}");
+        }
+        assert_eq!(authorize(&node("n1"), &http("POST", NODE_CREDENTIALS_PATH, "")), Decision::Deny);
+    }
+
+    #[test]
+    fn what_a_pod_uses() {
+        let pod = serde_json::json!({"spec": {
+            "volumes": [
+                {"name": "a", "secret": {"secretName": "vol-secret"}},
+                {"name": "b", "configMap": {"name": "vol-config"}},
+                {"name": "c", "projected": {"sources": [{"secret": {"name": "proj-secret"}}, {"configMap": {"name": "proj-config"}}]}},
+            ],
+            "initContainers": [{"name": "i", "envFrom": [{"secretRef": {"name": "from-secret"}}, {"configMapRef": {"name": "from-config"}}]}],
+            "containers": [{"name": "c", "env": [
+                {"name": "A", "valueFrom": {"secretKeyRef": {"name": "env-secret", "key": "k"}}},
+                {"name": "B", "valueFrom": {"configMapKeyRef": {"name": "env-config", "key": "k"}}},
+            ]}],
+            "imagePullSecrets": [{"name": "pull"}],
+        }});
+        for name in ["vol-secret", "proj-secret", "from-secret", "env-secret", "pull"] {
+            assert!(pod_uses(&pod, "secrets", name), "{name}");
+            assert!(!pod_uses(&pod, "configmaps", name), "{name}");
+        }
+        for name in ["vol-config", "proj-config", "from-config", "env-config"] {
+            assert!(pod_uses(&pod, "configmaps", name), "{name}");
+            assert!(!pod_uses(&pod, "secrets", name), "{name}");
+        }
+        assert!(!pod_uses(&pod, "secrets", "other"));
+        assert!(!pod_uses(&pod, "services", "vol-secret"));
+        assert!(!pod_uses(&serde_json::json!({}), "secrets", "x"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod binding;
 pub mod deletion;
 pub mod events;
 pub mod inflight;
+pub mod join_token;
 pub mod naming;
 pub mod node_health;
 pub mod schedule;
