@@ -189,9 +189,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let (stopping, shutdown) = tokio::sync::watch::channel(false);
     let directory = ActorDirectory::new(clock.clone());
     let events = Recorder::start(Arc::new(StoreEvents::new(store.clone())), clock.clone(), directory.clone());
-    let scheduler = SchedulerActor::new(store.clone(), clock.clone(), events.clone(), directory.clone()).start();
+    let metrics = Metrics::new();
+    let scheduler = SchedulerActor::new(store.clone(), clock.clone(), events.clone(), directory.clone())
+        .with_metrics(metrics.clone())
+        .start();
     let health = NodeHealthSettings { grace: args.node_monitor_grace_period };
-    let nodes = NodeLifecycle::new(store.clone(), clock.clone(), events.clone(), directory.clone(), health).start();
+    let nodes = NodeLifecycle::new(store.clone(), clock.clone(), events.clone(), directory.clone(), health)
+        .with_metrics(metrics.clone())
+        .start();
     let collections = registry::namespaced_storage()
         .into_iter()
         .map(|(storage, pods)| NamespacedCollection { storage, pods })
