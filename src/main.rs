@@ -247,8 +247,20 @@ async fn token(args: TokenArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The exit status SMF reads as a configuration error (`SMF_EXIT_ERR_CONFIG`): the
+/// service goes to maintenance instead of being restarted in a loop.
+const EXIT_CONFIG_ERROR: i32 = 96;
+
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Under SMF (svc.startd sets SMF_FMRI) a bad flag is a configuration error.
+        Err(err) if std::env::var_os("SMF_FMRI").is_some() && err.use_stderr() => {
+            let _ = err.print();
+            std::process::exit(EXIT_CONFIG_ERROR);
+        }
+        Err(err) => err.exit(),
+    };
     init_logging(cli.log_format);
     rustls::crypto::ring::default_provider()
         .install_default()

@@ -10,6 +10,7 @@
 //! - `join`: a node joining with a token from `reddwarf token create`, and refused tokens.
 //! - `security`: authentication, node authorization, TLS verification by curl, Python and
 //!   kubectl, overload (429) with heartbeats kept alive, `/metrics` and health checks.
+//! - `smf`: the SMF manifests and method scripts (XML shape, `sh -n`, property → flag).
 #![allow(clippy::disallowed_methods, reason = "tests spawn the server, kubectl and python as real peers")]
 
 mod support;
@@ -22,4 +23,5 @@ mod kubectl_scenarios;
 mod openapi;
 mod python_client;
 mod security;
+mod smf;
 mod store_contract;
