@@ -7,6 +7,7 @@
 //! - `openapi`: the OpenAPI v3 documents, through `kubectl explain`, `create -f` and `apply -f`.
 //! - `python_client`: the Python `kubernetes` client against `reddwarf serve`.
 //! - `kube_client`: kube-rs against `reddwarf serve`.
+//! - `fuzz`: the fuzz entry points on stable, with their corpus and seeded mutations.
 //! - `join`: a node joining with a token from `reddwarf token create`, and refused tokens.
 //! - `security`: authentication, node authorization, TLS verification by curl, Python and
 //!   kubectl, overload (429) with heartbeats kept alive, `/metrics` and health checks.
@@ -16,6 +17,7 @@
 mod support;
 
 mod api_http;
+mod fuzz;
 mod join;
 mod kube_client;
 mod kubectl;
