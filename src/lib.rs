@@ -13,13 +13,20 @@
 //! - [`illumos`]: the host boundary (commands, parsers, and the in-memory `FakeHost`).
 //! - [`actors`]: the actix shells that run the decisions.
 //! - [`api`]: the Kubernetes HTTP API.
+//! - [`fuzzing`]: the byte-level entry points the fuzz targets and `tests/fuzz.rs` share.
+//! - [`join`]: a node joining with a token (the agent's side); [`tokens`]: creating them.
+//! - [`metrics`]: the shared Prometheus registry every layer above `logic` observes into.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod actors;
 pub mod api;
 pub mod clock;
+pub mod fuzzing;
 pub mod illumos;
+pub mod join;
 pub mod logic;
+pub mod metrics;
 pub mod model;
 pub mod store;
+pub mod tokens;

@@ -19,6 +19,8 @@ use reddwarf::actors::namespaces::{NamespaceController, NamespacedCollection};
 use reddwarf::actors::node_lifecycle::{NodeHealthSettings, NodeLifecycle};
 use reddwarf::actors::scheduler::SchedulerActor;
 use reddwarf::actors::supervision::Watchdog;
+use reddwarf::api::inflight::InflightLimits;
+use reddwarf::api::join::JoinAuthority;
 use reddwarf::api::registry::{self, RegistryAttrs};
 use reddwarf::api::tls::{TlsSource, prepare};
 use reddwarf::api::{ApiSettings, ApiState, SecretToken, auth, bootstrap, kubeconfig, server};
@@ -28,9 +30,11 @@ use reddwarf::illumos::fake::{FakeHost, settings as sim_settings};
 use reddwarf::illumos::profile::PlatformProfile;
 use reddwarf::illumos::runtime::IllumosRuntime;
 use reddwarf::model::quantity::parse_quantity;
+use reddwarf::metrics::Metrics;
 use reddwarf::store::memory::MemoryBackend;
 use reddwarf::store::sled_backend::SledBackend;
 use reddwarf::store::{Backend, Store, StoreConfig};
+use reddwarf::tokens::AdminClient;
 
 #[derive(Parser)]
 #[command(name = "reddwarf", version, about = "A Kubernetes-compatible control plane and node agent for illumos zones")]
@@ -55,6 +59,37 @@ enum Command {
     Serve(ServeArgs),
     /// Run a node agent that joins a server: registers the node and runs its pods as zones.
     Agent(AgentArgs),
+    /// Manage join tokens (through the API, with an admin kubeconfig).
+    Token(TokenArgs),
+}
+
+#[derive(clap::Args)]
+struct TokenArgs {
+    /// The admin kubeconfig.
+    #[arg(long, env = "KUBECONFIG", default_value = "./reddwarf-data/admin.kubeconfig", global = true)]
+    kubeconfig: PathBuf,
+    #[command(subcommand)]
+    command: TokenCommand,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a join token and print it (`K10<ca-sha256>::<id>.<secret>`); only its hash is kept.
+    Create {
+        /// How long it works (0: forever).
+        #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+        ttl: Duration,
+        /// What it is for.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// List join tokens (ids and expiry; the secrets are not kept).
+    List,
+    /// Revoke a join token by id.
+    Revoke {
+        /// The token id (or the whole token).
+        id: String,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -203,6 +238,17 @@ struct ServeArgs {
     /// The most events watch history keeps.
     #[arg(long, default_value_t = 100_000)]
     history_max_events: usize,
+    /// The most non-mutating requests in flight; more are refused with 429 (0: no limit).
+    /// Watches are not counted.
+    #[arg(long, default_value_t = 400)]
+    max_requests_inflight: usize,
+    /// The most mutating requests in flight; more are refused with 429 (0: no limit).
+    #[arg(long, default_value_t = 200)]
+    max_mutating_requests_inflight: usize,
+    /// In-flight slots reserved for node heartbeats (Lease renewals and node status), on
+    /// top of the mutating limit, so a flood cannot make nodes look dead (0: none).
+    #[arg(long, default_value_t = 32)]
+    reserved_heartbeat_requests_inflight: usize,
     /// How long a node may go without a heartbeat before it is marked NotReady.
     #[arg(long, default_value = "40s", value_parser = humantime::parse_duration)]
     node_monitor_grace_period: Duration,
@@ -245,7 +291,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let data_dir = std::fs::canonicalize(&args.data_dir)?;
     let clock = Clock::system();
     let source = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => TlsSource::Supplied { cert, key, ca: args.tls_ca.as_deref() },
+        (Some(cert), Some(key)) => TlsSource::Supplied { data_dir: &data_dir, cert, key, ca: args.tls_ca.as_deref() },
         _ => TlsSource::Generated { data_dir: &data_dir, extra_names: &args.tls_sans },
     };
     let tls = prepare(source, clock.now()).context("preparing TLS")?;
@@ -269,7 +315,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let url = kubeconfig::server_url(bound.local_addr);
     let kubeconfig_path = data_dir.join("admin.kubeconfig");
     let (token, authenticator) = auth::admin_token(&data_dir, kubeconfig::existing_token(&kubeconfig_path))?;
-    kubeconfig::write(&kubeconfig_path, &url, &tls.ca_pem, &token).context("writing admin.kubeconfig")?;
+    kubeconfig::write(&kubeconfig_path, &url, &tls.ca_pem, &tls.admin, &token).context("writing admin.kubeconfig")?;
     tracing::info!(%url, revision = store.revision(), "serving the Kubernetes API");
     println!("export KUBECONFIG={}", kubeconfig_path.display());
 
@@ -284,9 +330,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let cidrs =
         NodeCidrAllocator::new(store.clone(), cluster_cidr, args.node_cidr_prefix, events.clone(), directory.clone())
             .start();
-    let scheduler = SchedulerActor::new(store.clone(), clock.clone(), events.clone(), directory.clone()).start();
+    let metrics = Metrics::new();
+    let scheduler = SchedulerActor::new(store.clone(), clock.clone(), events.clone(), directory.clone())
+        .with_metrics(metrics.clone())
+        .start();
     let health = NodeHealthSettings { grace: args.node_monitor_grace_period };
-    let nodes = NodeLifecycle::new(store.clone(), clock.clone(), events.clone(), directory.clone(), health).start();
+    let nodes = NodeLifecycle::new(store.clone(), clock.clone(), events.clone(), directory.clone(), health)
+        .with_metrics(metrics.clone())
+        .start();
     let collections = registry::namespaced_storage()
         .into_iter()
         .map(|(storage, pods)| NamespacedCollection { storage, pods })
@@ -298,10 +349,25 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .watch("namespace-controller", &namespaces)
         .watch("node-cidr-allocator", &cidrs)
         .start();
-    let settings =
-        ApiSettings { kubelet_client_token: Some(SecretToken::new(token.clone())), ..ApiSettings::default() };
-    let state =
-        ApiState { store: store.clone(), clock: clock.clone(), settings, shutdown, directory: directory.clone() };
+    let settings = ApiSettings {
+        kubelet_client_token: Some(SecretToken::new(token.clone())),
+        inflight: InflightLimits {
+            max_read: args.max_requests_inflight,
+            max_mutating: args.max_mutating_requests_inflight,
+            reserved_heartbeat: args.reserved_heartbeat_requests_inflight,
+        },
+        ..ApiSettings::default()
+    };
+    let join = Some(Arc::new(JoinAuthority { server_ca_pem: tls.ca_pem.clone(), client_ca: tls.client_ca.clone() }));
+    let state = ApiState {
+        store: store.clone(),
+        clock: clock.clone(),
+        settings,
+        shutdown,
+        directory: directory.clone(),
+        metrics,
+        join,
+    };
     let _agent = if args.no_agent {
         None
     } else {
@@ -310,7 +376,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         node.kubelet_listen = node.kubelet_listen.or_else(|| Some(SocketAddr::from(([127, 0, 0, 1], 0))));
         Some(start_agent(node, credentials, data_dir.join("agent"), clock.clone(), directory.clone()).await?)
     };
-    server::run(bound, state, authenticator, tls.server_config, stopping).await.context("serving")?;
+    let credentials = server::Credentials { authenticator, client_verifier: tls.client_verifier };
+    server::run(bound, state, credentials, tls.server_config, stopping).await.context("serving")?;
     store.close();
     tracing::info!("stopped cleanly");
     Ok(())
@@ -420,8 +487,42 @@ async fn run_agent(args: AgentArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn token(args: TokenArgs) -> anyhow::Result<()> {
+    let client = AdminClient::from_kubeconfig(&args.kubeconfig)?;
+    match args.command {
+        TokenCommand::Create { ttl, description } => {
+            let random: [u8; 64] = rand::random();
+            let token = client.create(ttl, &description, Clock::system().now(), &random).await?;
+            println!("{token}");
+        }
+        TokenCommand::List => {
+            println!("{:<8} {:<32} DESCRIPTION", "ID", "EXPIRES");
+            for token in client.list().await? {
+                println!("{:<8} {:<32} {}", token.id, token.expires.as_deref().unwrap_or("never"), token.description);
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            client.revoke(&id).await?;
+            println!("revoked");
+        }
+    }
+    Ok(())
+}
+
+/// The exit status SMF reads as a configuration error (`SMF_EXIT_ERR_CONFIG`): the
+/// service goes to maintenance instead of being restarted in a loop.
+const EXIT_CONFIG_ERROR: i32 = 96;
+
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Under SMF (svc.startd sets SMF_FMRI) a bad flag is a configuration error.
+        Err(err) if std::env::var_os("SMF_FMRI").is_some() && err.use_stderr() => {
+            let _ = err.print();
+            std::process::exit(EXIT_CONFIG_ERROR);
+        }
+        Err(err) => err.exit(),
+    };
     init_logging(cli.log_format);
     rustls::crypto::ring::default_provider()
         .install_default()
@@ -430,6 +531,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Agent(args) => run_agent(args).await,
+            Command::Token(args) => token(args).await,
         }
     })
 }

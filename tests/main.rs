@@ -11,6 +11,11 @@
 //! - `agent`: the node agent end to end with `--runtime sim`: pods to Running and back,
 //!   logs, injected host faults, and a SIGKILLed agent restarted.
 //! - `agent_faults`: an in-process agent with test-only faults: a panicking pod actor.
+//! - `fuzz`: the fuzz entry points on stable, with their corpus and seeded mutations.
+//! - `join`: a node joining with a token from `reddwarf token create`, and refused tokens.
+//! - `security`: authentication, node authorization, TLS verification by curl, Python and
+//!   kubectl, overload (429) with heartbeats kept alive, `/metrics` and health checks.
+//! - `smf`: the SMF manifests and method scripts (XML shape, `sh -n`, property → flag).
 #![allow(clippy::disallowed_methods, reason = "tests spawn the server, kubectl and python as real peers")]
 
 mod support;
@@ -19,9 +24,13 @@ mod agent;
 mod agent_faults;
 mod api_http;
 mod bench_tools;
+mod fuzz;
+mod join;
 mod kube_client;
 mod kubectl;
 mod kubectl_scenarios;
 mod openapi;
 mod python_client;
+mod security;
+mod smf;
 mod store_contract;

@@ -449,6 +449,12 @@ impl NodeLifecycle {
         }
     }
 
+    /// Counts NodeActor respawns in `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.children = self.children.count_restarts_in(metrics, "NodeActor");
+        self
+    }
+
     fn publish(&self) {
         if let Some(r) = &self.registration {
             r.set_state(format!("{} nodes", self.heartbeats.len()));

@@ -40,6 +40,8 @@ struct Pending {
     not_before: Option<Instant>,
     /// The last unschedulable message written to the pod.
     reported: Option<String>,
+    /// When the pod entered the queue (for the scheduling SLI).
+    queued_at: Instant,
 }
 
 /// A change the watches delivered.
@@ -51,6 +53,8 @@ enum Change {
 /// The scheduler.
 pub struct SchedulerActor {
     store: Store,
+    /// Where `scheduler_pod_scheduling_sli_duration_seconds` is recorded, if anywhere.
+    metrics: Option<crate::metrics::Metrics>,
     clock: Clock,
     recorder: Recorder,
     directory: ActorDirectory,
@@ -76,6 +80,7 @@ impl SchedulerActor {
     pub fn new(store: Store, clock: Clock, recorder: Recorder, directory: ActorDirectory) -> Self {
         Self {
             store,
+            metrics: None,
             clock,
             recorder,
             directory,
@@ -92,6 +97,12 @@ impl SchedulerActor {
             watches: None,
             scheduled: 0,
         }
+    }
+
+    /// Records `scheduler_pod_scheduling_sli_duration_seconds` in `metrics` as pods bind.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     fn publish(&self) {
@@ -216,7 +227,9 @@ impl SchedulerActor {
         match self.pending.get_mut(&key) {
             Some(existing) if existing.uid == uid => existing.request = request,
             _ => {
-                self.pending.insert(key, Pending { request, uid, attempts: 0, not_before: None, reported: None });
+                let queued_at = Instant::now();
+                self.pending
+                    .insert(key, Pending { request, uid, attempts: 0, not_before: None, reported: None, queued_at });
             }
         }
         false
@@ -372,6 +385,9 @@ impl SchedulerActor {
             match outcome {
                 Ok(()) => {
                     this.scheduled += 1;
+                    if let Some(metrics) = &this.metrics {
+                        metrics.observe_pod_scheduling(pending.attempts + 1, pending.queued_at.elapsed());
+                    }
                     let (namespace, name) = key.split_once('/').unwrap_or(("", &key));
                     this.recorder.record(EventSpec {
                         involved: Self::involved(&key, &pending.uid),
@@ -495,11 +511,16 @@ mod tests {
     }
 
     fn start(store: &Store) -> (Addr<SchedulerActor>, ActorDirectory) {
+        start_with(store, crate::metrics::Metrics::new())
+    }
+
+    fn start_with(store: &Store, metrics: crate::metrics::Metrics) -> (Addr<SchedulerActor>, ActorDirectory) {
         let directory = ActorDirectory::new(Clock::tokio_anchored());
         let recorder =
             Recorder::start(Arc::new(StoreEvents::new(store.clone())), Clock::tokio_anchored(), directory.clone());
-        let scheduler =
-            SchedulerActor::new(store.clone(), Clock::tokio_anchored(), recorder, directory.clone()).start();
+        let scheduler = SchedulerActor::new(store.clone(), Clock::tokio_anchored(), recorder, directory.clone())
+            .with_metrics(metrics)
+            .start();
         (scheduler, directory)
     }
 
@@ -575,7 +596,8 @@ mod tests {
         tokio::time::pause();
         let store = Store::in_memory();
         store.create(format!("{NODES_PREFIX}small"), node("small", "1", 110)).await.unwrap();
-        let (_scheduler, directory) = start(&store);
+        let metrics = crate::metrics::Metrics::new();
+        let (_scheduler, directory) = start_with(&store, metrics.clone());
         store.create(format!("{PODS_PREFIX}default/big"), pod("big", "8")).await.unwrap();
         let pods = until_pods(&store, |pods| {
             pods.iter().any(|p| crate::logic::binding::condition_status(p, "PodScheduled") == Some("False"))
@@ -615,5 +637,16 @@ mod tests {
         assert_eq!(crate::logic::binding::condition_status(&pods[0], "PodScheduled"), Some("True"));
         let snapshot = directory.snapshot(Some("SchedulerActor"));
         assert_eq!(snapshot[0].state, "0 pending, 0 binding, 2 nodes");
+
+        // The scheduling SLI: one pod, several attempts, at least the 30 s it waited.
+        let text = metrics.encode_prometheus();
+        let count = text
+            .lines()
+            .find(|l| l.starts_with("scheduler_pod_scheduling_sli_duration_seconds_count{"))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(count.ends_with(" 1") && !count.contains(r#"attempts="1""#), "{count}");
+        let sum = text.lines().find(|l| l.starts_with("scheduler_pod_scheduling_sli_duration_seconds_sum{")).unwrap();
+        let seconds: f64 = sum.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!((30.0..40.0).contains(&seconds), "{sum}");
     }
 }

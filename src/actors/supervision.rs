@@ -57,12 +57,20 @@ pub struct Children<K, A: Actor> {
     /// The last incarnation per key, kept after removal so numbers never repeat.
     incarnations: HashMap<K, (u64, u64)>,
     policy: Backoff,
+    /// Where respawns are counted (`reddwarf_actor_restarts_total{kind}`), if anywhere.
+    restarts_metric: Option<(crate::metrics::Metrics, &'static str)>,
 }
 
 impl<K: Eq + Hash + Clone, A: Actor> Children<K, A> {
     /// No children yet; respawns follow `policy`.
     pub fn new(policy: Backoff) -> Self {
-        Self { slots: HashMap::new(), incarnations: HashMap::new(), policy }
+        Self { slots: HashMap::new(), incarnations: HashMap::new(), policy, restarts_metric: None }
+    }
+
+    /// Counts each respawn in `metrics` under the actor kind `kind`.
+    pub fn count_restarts_in(mut self, metrics: crate::metrics::Metrics, kind: &'static str) -> Self {
+        self.restarts_metric = Some((metrics, kind));
+        self
     }
 
     /// The next incarnation of `key` and its restart count, to construct the child with.
@@ -96,6 +104,9 @@ impl<K: Eq + Hash + Clone, A: Actor> Children<K, A> {
                 let restarts = slot.restarts + 1;
                 self.slots.remove(key);
                 self.incarnations.insert(key.clone(), (incarnation, restarts));
+                if let Some((metrics, kind)) = &self.restarts_metric {
+                    metrics.count_actor_restart(kind);
+                }
                 let attempt = u32::try_from(restarts.saturating_sub(1)).unwrap_or(u32::MAX);
                 ExitVerdict::Respawn { after: self.policy.delay(attempt), restarts }
             }
@@ -189,7 +200,9 @@ mod tests {
 
     #[actix::test]
     async fn stale_exits_are_ignored_and_respawns_back_off() {
-        let mut children: Children<String, Dummy> = Children::new(Backoff::RESPAWN);
+        let metrics = crate::metrics::Metrics::new();
+        let mut children: Children<String, Dummy> =
+            Children::new(Backoff::RESPAWN).count_restarts_in(metrics.clone(), "Dummy");
         let key = "a".to_string();
         let (incarnation, restarts) = children.next_incarnation(&key);
         assert_eq!((incarnation, restarts), (1, 0));
@@ -201,6 +214,8 @@ mod tests {
         assert_eq!(children.exited(&key, 1), ExitVerdict::Stale, "a late exit of incarnation 1");
         assert_eq!(children.exited(&key, 2), ExitVerdict::Respawn { after: Duration::from_millis(200), restarts: 2 });
         children.started(key.clone(), Dummy.start(), 3, 2);
+        let text = metrics.encode_prometheus();
+        assert!(text.contains(r#"reddwarf_actor_restarts_total{kind="Dummy"} 2"#), "only real respawns count: {text}");
         assert!(children.remove(&key).is_some());
         assert_eq!(children.next_incarnation(&key), (1, 0), "a removed entity starts over");
     }

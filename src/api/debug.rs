@@ -1,6 +1,6 @@
 //! `GET /debug/actors`: every live actor with its state, from the ActorDirectory;
 //! `?kind=` filters, `?probe=1` pings each actor and marks the unresponsive ones. Admins
-//! only (authentication runs first; every authenticated identity is an admin for now).
+//! only: the gate (`api::auth`) refuses everyone outside `system:masters` with 403.
 
 use std::time::Duration;
 

@@ -1,13 +1,15 @@
 //! API discovery, from the registry: the legacy documents (`/api`, `/apis`, `/api/v1`,
 //! `/apis/<g>/<v>`, `/apis/<g>`) and the aggregated `APIGroupDiscoveryList` in v2 and
 //! v2beta1, chosen by the Accept header with the exact Content-Type kubectl checks.
-//! kubectl ≤1.29 understands only v2beta1 and later ones prefer v2 (reference §2).
+//! kubectl ≤1.29 understands only v2beta1 and later ones prefer v2 (reference §2). The
+//! create-only review resources of [`crate::api::review`] are listed beside the registry's.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use crate::api::registry::{self, RESOURCES, ResourceDef};
 use crate::api::request::{MediaRange, accept};
+use crate::api::review::{REVIEW_RESOURCES, REVIEW_VERBS, ReviewResource};
 use crate::api::status::ApiError;
 
 /// The aggregated discovery version a client asked for, if any.
@@ -48,6 +50,38 @@ fn resources_of(group: &str, version: &str) -> impl Iterator<Item = &'static Res
     RESOURCES.iter().filter(move |d| d.group == group && d.version == version)
 }
 
+fn reviews_of(group: &str, version: &str) -> impl Iterator<Item = &'static ReviewResource> {
+    REVIEW_RESOURCES.iter().filter(move |r| r.group == group && r.versions.contains(&version))
+}
+
+/// Every served group with its versions: the registry's, then the review resources'.
+fn served_groups() -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut groups = registry::groups();
+    for review in REVIEW_RESOURCES {
+        match groups.iter_mut().find(|(g, _)| *g == review.group) {
+            Some((_, versions)) => {
+                for version in review.versions {
+                    if !versions.contains(version) {
+                        versions.push(version);
+                    }
+                }
+            }
+            None => groups.push((review.group, review.versions.to_vec())),
+        }
+    }
+    groups
+}
+
+fn aggregated_review(review: &ReviewResource, version: &str) -> Value {
+    json!({
+        "resource": review.plural,
+        "responseKind": {"group": review.group, "version": version, "kind": review.kind},
+        "scope": "Cluster",
+        "singularResource": review.singular,
+        "verbs": REVIEW_VERBS,
+    })
+}
+
 fn aggregated_resource(def: &ResourceDef) -> Value {
     let mut entry = json!({
         "resource": def.plural,
@@ -75,7 +109,13 @@ fn aggregated_resource(def: &ResourceDef) -> Value {
 fn aggregated_group(group: &str, versions: &[&str]) -> Value {
     let versions: Vec<Value> = versions
         .iter()
-        .map(|v| json!({"version": v, "freshness": "Current", "resources": resources_of(group, v).map(aggregated_resource).collect::<Vec<_>>()}))
+        .map(|v| {
+            let resources: Vec<Value> = resources_of(group, v)
+                .map(aggregated_resource)
+                .chain(reviews_of(group, v).map(|r| aggregated_review(r, v)))
+                .collect();
+            json!({"version": v, "freshness": "Current", "resources": resources})
+        })
         .collect();
     let metadata = if group.is_empty() {
         json!({"creationTimestamp": null})
@@ -106,7 +146,7 @@ pub async fn core_versions(req: HttpRequest) -> HttpResponse {
 
 /// `GET /apis`.
 pub async fn groups(req: HttpRequest) -> HttpResponse {
-    let groups: Vec<_> = registry::groups().into_iter().filter(|(g, _)| !g.is_empty()).collect();
+    let groups: Vec<_> = served_groups().into_iter().filter(|(g, _)| !g.is_empty()).collect();
     if let Some(version) = aggregated_version(&accept(&req)) {
         return aggregated_response(version, groups.iter().map(|(g, v)| aggregated_group(g, v)).collect());
     }
@@ -120,7 +160,7 @@ pub async fn groups(req: HttpRequest) -> HttpResponse {
 /// `GET /apis/{group}`.
 pub async fn group(path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let name = path.into_inner();
-    let (group, versions) = registry::groups()
+    let (group, versions) = served_groups()
         .into_iter()
         .find(|(g, _)| !g.is_empty() && *g == name)
         .ok_or_else(ApiError::no_such_resource)?;
@@ -132,10 +172,20 @@ pub async fn group(path: web::Path<String>) -> Result<HttpResponse, ApiError> {
 
 fn resource_list(group: &str, version: &str) -> Result<HttpResponse, ApiError> {
     let defs: Vec<_> = resources_of(group, version).collect();
-    if defs.is_empty() {
+    let reviews: Vec<_> = reviews_of(group, version).collect();
+    if defs.is_empty() && reviews.is_empty() {
         return Err(ApiError::no_such_resource());
     }
     let mut resources = Vec::new();
+    for review in reviews {
+        resources.push(json!({
+            "name": review.plural,
+            "singularName": review.singular,
+            "namespaced": false,
+            "kind": review.kind,
+            "verbs": REVIEW_VERBS,
+        }));
+    }
     for def in defs {
         let mut entry = json!({
             "name": def.plural,
@@ -210,5 +260,17 @@ mod tests {
         assert_eq!(pods["scope"], "Namespaced");
         assert_eq!(pods["shortNames"][0], "po");
         assert!(pods["subresources"].as_array().unwrap().iter().any(|s| s["subresource"] == "status"));
+    }
+
+    #[test]
+    fn reviews_are_discoverable() {
+        let groups = served_groups();
+        assert!(groups.contains(&("authorization.k8s.io", vec!["v1"])));
+        assert!(groups.contains(&("authentication.k8s.io", vec!["v1", "v1beta1"])));
+        let group = aggregated_group("authorization.k8s.io", &["v1"]);
+        let review = &group["versions"][0]["resources"][0];
+        assert_eq!(review["resource"], "selfsubjectaccessreviews");
+        assert_eq!(review["verbs"], json!(["create"]));
+        assert_eq!(review["scope"], "Cluster");
     }
 }

@@ -2,13 +2,17 @@
 //! ([`registry`]) drives routing ([`path`]), discovery ([`discovery`]), printing
 //! ([`table`]), validation ([`objects`]) and the OpenAPI documents ([`openapi`]);
 //! handlers for each verb read and write the [`crate::store`]; every error is a `Status`
-//! built in [`status`]. Lifecycle decisions are not made here: they live in `logic` and
-//! the actors.
+//! built in [`status`]. Every request passes [`instrument`] (metrics) and then [`auth`]
+//! (authentication, the in-flight limits of [`inflight`], authorization) before any
+//! handler. Lifecycle decisions are not made here: they live in `logic` and the actors.
 
 pub mod auth;
 pub mod bootstrap;
 pub mod debug;
 pub mod discovery;
+pub mod inflight;
+pub mod instrument;
+pub mod join;
 pub mod kubeconfig;
 pub mod objects;
 pub mod openapi;
@@ -16,6 +20,7 @@ pub mod path;
 pub mod protobuf;
 pub mod registry;
 pub mod request;
+pub mod review;
 pub mod server;
 pub mod status;
 pub mod system;
@@ -30,12 +35,14 @@ mod read;
 mod watch;
 mod write;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use tokio::sync::watch as signal;
 
 use crate::clock::Clock;
+use crate::metrics::Metrics;
 use crate::store::Store;
 use path::Route;
 use request::Params;
@@ -53,6 +60,8 @@ pub struct ApiSettings {
     /// The token the API server presents to node agents (pod logs); `None` disables the
     /// proxy's authentication (an agent will then refuse).
     pub kubelet_client_token: Option<SecretToken>,
+    /// How many requests may be in flight.
+    pub inflight: inflight::InflightLimits,
 }
 
 /// A token that never shows in logs or `Debug` output.
@@ -84,6 +93,7 @@ impl Default for ApiSettings {
             min_watch_timeout: Duration::from_secs(1800),
             max_body_bytes: request::MAX_BODY_BYTES,
             kubelet_client_token: None,
+            inflight: inflight::InflightLimits::default(),
         }
     }
 }
@@ -100,6 +110,10 @@ pub struct ApiState {
     pub shutdown: signal::Receiver<bool>,
     /// Every live actor, for `/debug/actors`.
     pub directory: crate::actors::directory::ActorDirectory,
+    /// The process's metrics, served at `/metrics`.
+    pub metrics: Metrics,
+    /// What signs node certificates at join (None: this server does not).
+    pub join: Option<Arc<join::JoinAuthority>>,
 }
 
 impl Route {
@@ -155,9 +169,13 @@ pub fn routes(config: &mut web::ServiceConfig) {
     config
         .route("/version", web::get().to(system::version))
         .route("/version/", web::get().to(system::version))
-        .route("/healthz", web::get().to(system::live))
-        .route("/livez", web::get().to(system::live))
-        .route("/readyz", web::get().to(system::ready))
+        .route("/healthz", web::get().to(system::health))
+        .route("/livez", web::get().to(system::health))
+        .route("/readyz", web::get().to(system::health))
+        .route("/healthz/{check}", web::get().to(system::health_check))
+        .route("/livez/{check}", web::get().to(system::health_check))
+        .route("/readyz/{check}", web::get().to(system::health_check))
+        .route("/metrics", web::get().to(instrument::metrics))
         .route("/api", web::get().to(discovery::core_versions))
         .route("/api/", web::get().to(discovery::core_versions))
         .route("/api/v1", web::get().to(discovery::core_resources))
@@ -169,5 +187,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/apis/{group}/{version}", web::get().to(discovery::group_resources))
         .route("/openapi/v3", web::get().to(openapi::index))
         .route("/openapi/v3/{path:.*}", web::get().to(openapi::group_version))
+        .configure(review::routes)
+        .configure(join::routes)
         .default_service(web::to(resource));
 }

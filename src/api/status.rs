@@ -81,6 +81,12 @@ impl ApiError {
         Self::new(401, "Unauthorized", "Unauthorized")
     }
 
+    /// 401 Unauthorized with a message saying why (for a refused join token, which a
+    /// person joining a node reads).
+    pub fn unauthorized_because(message: impl Into<String>) -> Self {
+        Self::new(401, "Unauthorized", message)
+    }
+
     /// 403 Forbidden, about an object.
     pub fn forbidden(subject: Subject<'_>, why: &str) -> Self {
         let what = if subject.name.is_empty() {
@@ -89,6 +95,11 @@ impl ApiError {
             format!("{} {:?}", subject.qualified_resource(), subject.name)
         };
         Self::new(403, "Forbidden", format!("{what} is forbidden: {why}")).about(subject)
+    }
+
+    /// 403 Forbidden for a non-resource path (`forbidden: User "x" cannot get path "/metrics"`).
+    pub fn forbidden_path(why: &str) -> Self {
+        Self::new(403, "Forbidden", format!("forbidden: {why}"))
     }
 
     /// 404 NotFound for an object.
@@ -326,6 +337,15 @@ mod tests {
         assert_eq!(invalid.message, r#"Pod "nope" is invalid: spec.containers: Required value"#);
         assert_eq!(invalid.to_status()["details"]["kind"], "Pod");
         assert_eq!(invalid.code, 422);
+        let forbidden = ApiError::forbidden(
+            Subject { name: "x", ..POD },
+            r#"User "system:node:n1" cannot get resource "pods" in API group "" in the namespace "default""#,
+        );
+        assert_eq!(
+            forbidden.message,
+            r#"pods "x" is forbidden: User "system:node:n1" cannot get resource "pods" in API group "" in the namespace "default""#
+        );
+        assert_eq!((forbidden.code, forbidden.reason), (403, "Forbidden"));
         let status = ApiError::conflict(POD).to_status();
         assert_eq!(status["reason"], "Conflict");
         assert_eq!(status["code"], 409);

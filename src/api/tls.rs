@@ -3,7 +3,17 @@
 //! chain where they do not), the leaf names localhost, 127.0.0.1, ::1, the host name and
 //! any extra names asked for, and every key file is mode 0600. Later starts reuse them and
 //! re-issue the leaf when it nears expiry or lacks a name. A user may bring their own PEM
-//! certificate and key instead.
+//! serving certificate and key instead; the CA under `DATA/tls/` still signs client
+//! certificates.
+//!
+//! Client certificates: the server asks for one (it does not require one) and names the
+//! CA in the handshake. The handshake checks only that the client holds the certificate's
+//! key ([`DeferredClientVerifier`]); whether the chain is valid (signed by the CA, in its
+//! validity period) is judged per connection by the authenticator with
+//! [`TlsMaterial::client_verifier`], so an expired or foreign certificate gets an HTTP 401
+//! `Status` as upstream answers, rather than a bare TLS alert. The admin's certificate
+//! (CN `reddwarf-admin`, O `system:masters`) is issued at start-up, kept under
+//! `DATA/tls/admin.{crt,key}`, and re-issued when it nears expiry.
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -14,13 +24,21 @@ use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
 };
+use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use rustls::server::WebPkiClientVerifier;
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 /// The CA's subject.
 pub const CA_COMMON_NAME: &str = "reddwarf-ca";
 /// The serving certificate's subject.
 pub const SERVER_COMMON_NAME: &str = "reddwarf-apiserver";
+/// The admin's user name (the CN of its client certificate).
+pub const ADMIN_USER: &str = "reddwarf-admin";
+/// The admin's group (the O of its client certificate).
+pub const ADMIN_GROUP: &str = "system:masters";
 const CA_VALID_DAYS: i64 = 3650;
 const LEAF_VALID_DAYS: i64 = 365;
 const RENEW_BEFORE_DAYS: i64 = 30;
@@ -51,14 +69,32 @@ pub enum TlsError {
     /// rustls refused the certificate or key.
     #[error("configuring TLS: {0}")]
     Rustls(#[from] rustls::Error),
+    /// The client certificate verifier could not be built from the CA.
+    #[error("configuring client certificates: {0}")]
+    ClientVerifier(#[from] rustls::server::VerifierBuilderError),
+}
+
+/// A client certificate and its private key, both PEM.
+#[derive(Clone, Debug)]
+pub struct ClientCredentials {
+    /// The certificate.
+    pub cert_pem: String,
+    /// The private key (PKCS#8).
+    pub key_pem: String,
 }
 
 /// What the server serves with, and what clients should trust.
 pub struct TlsMaterial {
-    /// The rustls configuration (ALPN http/1.1).
+    /// The rustls configuration (ALPN http/1.1; client certificates requested).
     pub server_config: Arc<rustls::ServerConfig>,
     /// The CA certificate (PEM) clients should trust, for the kubeconfig.
     pub ca_pem: String,
+    /// Judges a client's certificate chain against the client CA (`DATA/tls/ca.crt`).
+    pub client_verifier: Arc<dyn ClientCertVerifier>,
+    /// The admin's client certificate, for the kubeconfig.
+    pub admin: ClientCredentials,
+    /// The client CA's certificate and key (PEM), which sign node certificates at join.
+    pub client_ca: ClientCredentials,
 }
 
 /// Where the certificates come from.
@@ -72,6 +108,8 @@ pub enum TlsSource<'a> {
     },
     /// Supplied by the user.
     Supplied {
+        /// The data directory (the client CA and admin certificate are kept there).
+        data_dir: &'a Path,
         /// The certificate chain (PEM).
         cert: &'a Path,
         /// The private key (PEM).
@@ -131,10 +169,18 @@ fn random_serial(params: &mut CertificateParams) {
 
 /// Prepares the TLS material from `source`.
 pub fn prepare(source: TlsSource<'_>, now: jiff::Timestamp) -> Result<TlsMaterial, TlsError> {
-    let now = time::OffsetDateTime::from_unix_timestamp(now.as_second()).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let now = to_offset(now);
+    let data_dir = match &source {
+        TlsSource::Generated { data_dir, .. } | TlsSource::Supplied { data_dir, .. } => *data_dir,
+    };
+    let dir = tls_dir(data_dir)?;
+    let (client_ca_pem, client_ca_key) = ensure_ca(&dir, now)?;
     let (chain_pem, key_pem, ca_pem) = match source {
-        TlsSource::Generated { data_dir, extra_names } => generated(data_dir, &default_names(extra_names), now)?,
-        TlsSource::Supplied { cert, key, ca } => {
+        TlsSource::Generated { extra_names, .. } => {
+            let (chain, key) = serving_leaf(&dir, &client_ca_pem, &client_ca_key, &default_names(extra_names), now)?;
+            (chain, key, client_ca_pem.clone())
+        }
+        TlsSource::Supplied { cert, key, ca, .. } => {
             let chain = std::fs::read_to_string(cert).map_err(io(cert))?;
             let key_pem = std::fs::read_to_string(key).map_err(io(key))?;
             let ca_pem = match ca {
@@ -145,6 +191,7 @@ pub fn prepare(source: TlsSource<'_>, now: jiff::Timestamp) -> Result<TlsMateria
             (chain, key_pem, ca_pem)
         }
     };
+    let admin = admin_credentials(&dir, &client_ca_pem, &client_ca_key, now)?;
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(chain_pem.as_bytes())
         .collect::<Result<_, _>>()
         .map_err(|e| TlsError::Pem { path: "certificate".into(), what: e.to_string() })?;
@@ -153,9 +200,82 @@ pub fn prepare(source: TlsSource<'_>, now: jiff::Timestamp) -> Result<TlsMateria
     }
     let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
         .map_err(|e| TlsError::Pem { path: "key".into(), what: e.to_string() })?;
-    let mut config = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(chain, key)?;
+    let client_verifier = client_verifier(&client_ca_pem)?;
+    let deferred = Arc::new(DeferredClientVerifier { inner: client_verifier.clone() });
+    let mut config =
+        rustls::ServerConfig::builder().with_client_cert_verifier(deferred).with_single_cert(chain, key)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(TlsMaterial { server_config: Arc::new(config), ca_pem })
+    let client_ca = ClientCredentials { cert_pem: client_ca_pem, key_pem: client_ca_key.serialize_pem() };
+    Ok(TlsMaterial { server_config: Arc::new(config), ca_pem, client_verifier, admin, client_ca })
+}
+
+fn to_offset(now: jiff::Timestamp) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(now.as_second()).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+/// A verifier that accepts a client chain only if the CA in `ca_pem` signed it and it is
+/// within its validity period (and anonymous clients, who present none).
+pub fn client_verifier(ca_pem: &str) -> Result<Arc<dyn ClientCertVerifier>, TlsError> {
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        let cert = cert.map_err(|e| TlsError::Pem { path: "ca.crt".into(), what: e.to_string() })?;
+        roots.add(cert)?;
+    }
+    Ok(WebPkiClientVerifier::builder(Arc::new(roots)).allow_unauthenticated().build()?)
+}
+
+/// The handshake half of client authentication: it asks for a certificate from the CA
+/// (naming it), checks that the client proves possession of the certificate's key, and
+/// leaves the chain's validity to the authenticator, which answers an invalid one with
+/// 401 as upstream does (see the module documentation).
+#[derive(Debug)]
+pub struct DeferredClientVerifier {
+    inner: Arc<dyn ClientCertVerifier>,
+}
+
+impl ClientCertVerifier for DeferredClientVerifier {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
 }
 
 fn last_certificate(chain: &str) -> Option<String> {
@@ -165,51 +285,59 @@ fn last_certificate(chain: &str) -> Option<String> {
     Some(format!("{}\n", &chain[start..end]))
 }
 
-/// Loads or creates the CA and serving certificate under `data_dir/tls`; returns the
-/// leaf chain, the leaf key and the CA certificate, all PEM.
-fn generated(
-    data_dir: &Path,
-    names: &[String],
-    now: time::OffsetDateTime,
-) -> Result<(String, String, String), TlsError> {
+/// `data_dir/tls`, created (mode 0700) if missing.
+fn tls_dir(data_dir: &Path) -> Result<PathBuf, TlsError> {
     let dir = data_dir.join("tls");
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     #[cfg(unix)]
     std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).map_err(io(&dir))?;
-    let (ca_cert_path, ca_key_path) = (dir.join("ca.crt"), dir.join("ca.key"));
-    let (cert_path, key_path) = (dir.join("server.crt"), dir.join("server.key"));
+    Ok(dir)
+}
 
-    let (ca_pem, ca_key) = if ca_cert_path.exists() && ca_key_path.exists() {
+/// Loads or creates the CA under `dir`: its certificate (PEM) and key.
+fn ensure_ca(dir: &Path, now: time::OffsetDateTime) -> Result<(String, KeyPair), TlsError> {
+    let (ca_cert_path, ca_key_path) = (dir.join("ca.crt"), dir.join("ca.key"));
+    if ca_cert_path.exists() && ca_key_path.exists() {
         let pem = std::fs::read_to_string(&ca_cert_path).map_err(io(&ca_cert_path))?;
         let key = KeyPair::from_pem(&std::fs::read_to_string(&ca_key_path).map_err(io(&ca_key_path))?)?;
-        (pem, key)
-    } else {
-        let key = KeyPair::generate()?;
-        let mut params = CertificateParams::new(Vec::<String>::new())?;
-        params.distinguished_name = DistinguishedName::new();
-        params.distinguished_name.push(DnType::CommonName, CA_COMMON_NAME);
-        params.distinguished_name.push(DnType::OrganizationName, "Reddwarf");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages =
-            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
-        validity(&mut params, now, CA_VALID_DAYS);
-        random_serial(&mut params);
-        let cert = params.self_signed(&key)?;
-        write_private(&ca_key_path, key.serialize_pem().as_bytes()).map_err(io(&ca_key_path))?;
-        std::fs::write(&ca_cert_path, cert.pem()).map_err(io(&ca_cert_path))?;
-        // A new CA invalidates any serving certificate signed by an old one.
-        let _ = std::fs::remove_file(&cert_path);
-        (cert.pem(), key)
-    };
+        return Ok((pem, key));
+    }
+    let key = KeyPair::generate()?;
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params.distinguished_name = DistinguishedName::new();
+    params.distinguished_name.push(DnType::CommonName, CA_COMMON_NAME);
+    params.distinguished_name.push(DnType::OrganizationName, "Reddwarf");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    validity(&mut params, now, CA_VALID_DAYS);
+    random_serial(&mut params);
+    let cert = params.self_signed(&key)?;
+    write_private(&ca_key_path, key.serialize_pem().as_bytes()).map_err(io(&ca_key_path))?;
+    std::fs::write(&ca_cert_path, cert.pem()).map_err(io(&ca_cert_path))?;
+    // A new CA invalidates every certificate signed by an old one.
+    for stale in ["server.crt", "admin.crt"] {
+        let _ = std::fs::remove_file(dir.join(stale));
+    }
+    Ok((cert.pem(), key))
+}
 
+/// Loads or (re-)issues the serving certificate under `dir`; returns it and its key, PEM.
+fn serving_leaf(
+    dir: &Path,
+    ca_pem: &str,
+    ca_key: &KeyPair,
+    names: &[String],
+    now: time::OffsetDateTime,
+) -> Result<(String, String), TlsError> {
+    let (cert_path, key_path) = (dir.join("server.crt"), dir.join("server.key"));
     if cert_path.exists() && key_path.exists() {
         let pem = std::fs::read_to_string(&cert_path).map_err(io(&cert_path))?;
         if leaf_still_good(&pem, names, now) {
             let key = std::fs::read_to_string(&key_path).map_err(io(&key_path))?;
-            return Ok((pem, key, ca_pem));
+            return Ok((pem, key));
         }
     }
-    let issuer = Issuer::from_ca_cert_pem(&ca_pem, &ca_key)?;
+    let issuer = Issuer::from_ca_cert_pem(ca_pem, ca_key)?;
     let key = KeyPair::generate()?;
     let mut params = CertificateParams::new(names.to_vec())?;
     params.distinguished_name = DistinguishedName::new();
@@ -223,7 +351,114 @@ fn generated(
     let cert = params.signed_by(&key, &issuer)?;
     write_private(&key_path, key.serialize_pem().as_bytes()).map_err(io(&key_path))?;
     std::fs::write(&cert_path, cert.pem()).map_err(io(&cert_path))?;
-    Ok((cert.pem(), key.serialize_pem(), ca_pem))
+    Ok((cert.pem(), key.serialize_pem()))
+}
+
+/// Loads or (re-)issues the admin's client certificate under `dir`.
+fn admin_credentials(
+    dir: &Path,
+    ca_pem: &str,
+    ca_key: &KeyPair,
+    now: time::OffsetDateTime,
+) -> Result<ClientCredentials, TlsError> {
+    let (cert_path, key_path) = (dir.join("admin.crt"), dir.join("admin.key"));
+    if cert_path.exists() && key_path.exists() {
+        let pem = std::fs::read_to_string(&cert_path).map_err(io(&cert_path))?;
+        if not_close_to_expiry(&pem, now) {
+            let key_pem = std::fs::read_to_string(&key_path).map_err(io(&key_path))?;
+            return Ok(ClientCredentials { cert_pem: pem, key_pem });
+        }
+    }
+    let issued = issue(
+        ca_pem,
+        ca_key,
+        ADMIN_USER,
+        &[ADMIN_GROUP],
+        now - time::Duration::hours(1),
+        now + time::Duration::days(LEAF_VALID_DAYS),
+    )?;
+    write_private(&key_path, issued.key_pem.as_bytes()).map_err(io(&key_path))?;
+    std::fs::write(&cert_path, &issued.cert_pem).map_err(io(&cert_path))?;
+    Ok(issued)
+}
+
+/// Issues a client certificate for `user` (its CN) in `groups` (its O values), signed by
+/// the CA whose certificate and key are given (PEM), valid from `not_before` to
+/// `not_after`. The server uses it for the admin; node bootstrap and tests use it for node
+/// identities (`system:node:<name>` in `system:nodes`).
+pub fn issue_client_certificate(
+    ca_cert_pem: &str,
+    ca_key_pem: &str,
+    user: &str,
+    groups: &[&str],
+    not_before: jiff::Timestamp,
+    not_after: jiff::Timestamp,
+) -> Result<ClientCredentials, TlsError> {
+    let ca_key = KeyPair::from_pem(ca_key_pem)?;
+    issue(ca_cert_pem, &ca_key, user, groups, to_offset(not_before), to_offset(not_after))
+}
+
+/// Signs a certificate signing request (PEM) with the CA in `ca`, for `user` in `groups`,
+/// valid from `not_before` to `not_after`. Only the request's public key is used (its
+/// signature must hold, proving the requester has the key); the subject, usages and
+/// validity are the server's, whatever the request asked for.
+pub fn sign_client_request(
+    ca: &ClientCredentials,
+    request_pem: &str,
+    user: &str,
+    groups: &[&str],
+    not_before: jiff::Timestamp,
+    not_after: jiff::Timestamp,
+) -> Result<String, TlsError> {
+    let request = rcgen::CertificateSigningRequestParams::from_pem(request_pem)?;
+    let ca_key = KeyPair::from_pem(&ca.key_pem)?;
+    let issuer = Issuer::from_ca_cert_pem(&ca.cert_pem, &ca_key)?;
+    let params = client_params(user, groups, to_offset(not_before), to_offset(not_after))?;
+    Ok(params.signed_by(&request.public_key, &issuer)?.pem())
+}
+
+fn client_params(
+    user: &str,
+    groups: &[&str],
+    not_before: time::OffsetDateTime,
+    not_after: time::OffsetDateTime,
+) -> Result<CertificateParams, TlsError> {
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params.distinguished_name = DistinguishedName::new();
+    for group in groups {
+        params.distinguished_name.push(DnType::OrganizationName, *group);
+    }
+    params.distinguished_name.push(DnType::CommonName, user);
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    params.use_authority_key_identifier_extension = true;
+    params.not_before = not_before;
+    params.not_after = not_after;
+    random_serial(&mut params);
+    Ok(params)
+}
+
+fn issue(
+    ca_pem: &str,
+    ca_key: &KeyPair,
+    user: &str,
+    groups: &[&str],
+    not_before: time::OffsetDateTime,
+    not_after: time::OffsetDateTime,
+) -> Result<ClientCredentials, TlsError> {
+    let issuer = Issuer::from_ca_cert_pem(ca_pem, ca_key)?;
+    let key = KeyPair::generate()?;
+    let params = client_params(user, groups, not_before, not_after)?;
+    let cert = params.signed_by(&key, &issuer)?;
+    Ok(ClientCredentials { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
+}
+
+/// True when a stored certificate parses and is not close to expiry.
+fn not_close_to_expiry(pem: &str, now: time::OffsetDateTime) -> bool {
+    let Ok(der) = CertificateDer::from_pem_slice(pem.as_bytes()) else { return false };
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(&der) else { return false };
+    cert.validity().not_after.timestamp() > (now + time::Duration::days(RENEW_BEFORE_DAYS)).unix_timestamp()
 }
 
 /// True when a stored leaf covers every name and is not close to expiry.
@@ -232,7 +467,7 @@ fn leaf_still_good(pem: &str, names: &[String], now: time::OffsetDateTime) -> bo
     let Ok((_, cert)) = x509_parser::parse_x509_certificate(&der) else { return false };
     let sans = certificate_names(&cert);
     let covered = names.iter().all(|name| sans.contains(&normalize_name(name)));
-    covered && cert.validity().not_after.timestamp() > (now + time::Duration::days(RENEW_BEFORE_DAYS)).unix_timestamp()
+    covered && not_close_to_expiry(pem, now)
 }
 
 /// A name as the SAN comparison sees it (IP addresses in canonical form).

@@ -3,12 +3,15 @@
 //! nothing may import actix, tokio, sled or `std::process`. The shells (API handlers and
 //! actors) gather inputs, call these, and carry out what they return.
 
+pub mod authorize;
 pub mod backoff;
 pub mod binding;
 pub mod deletion;
 pub mod events;
 pub mod ipam;
 pub mod lifecycle;
+pub mod inflight;
+pub mod join_token;
 pub mod naming;
 pub mod node_health;
 pub mod schedule;

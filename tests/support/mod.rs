@@ -1,6 +1,7 @@
 //! The test harness: a real `reddwarf serve` child process on a free port with its own data
-//! directory, an HTTPS client that trusts its CA and carries its admin token, and the real
-//! kubectl binaries (`kubectl.1.NN` beside the `kubectl` on PATH).
+//! directory, an HTTPS client that trusts its CA and carries its admin token (or a client
+//! certificate issued from its CA), and the real kubectl binaries (`kubectl.1.NN` beside
+//! the `kubectl` on PATH).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -23,6 +24,8 @@ pub struct Server {
     pub token: String,
     /// Its CA certificate (PEM).
     pub ca_pem: String,
+    /// The admin's client certificate and key (PEM), from the kubeconfig.
+    pub admin_identity: String,
 }
 
 fn install_crypto() {
@@ -56,6 +59,7 @@ impl Server {
             url: String::new(),
             token: String::new(),
             ca_pem: String::new(),
+            admin_identity: String::new(),
         };
         server.launch();
         server
@@ -104,10 +108,22 @@ impl Server {
         self.kubeconfig = PathBuf::from(path);
         let config: Value = serde_yaml::from_str(&std::fs::read_to_string(&self.kubeconfig).unwrap()).unwrap();
         self.url = config.pointer("/clusters/0/cluster/server").and_then(Value::as_str).unwrap().to_string();
-        self.token = config.pointer("/users/0/user/token").and_then(Value::as_str).unwrap().to_string();
+        let users = config["users"].as_array().expect("kubeconfig users");
+        let user_field = |field: &str| {
+            users
+                .iter()
+                .find_map(|u| u["user"][field].as_str().map(str::to_string))
+                .unwrap_or_else(|| panic!("{field}"))
+        };
+        let decode = |data: &str| {
+            String::from_utf8(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).unwrap())
+                .unwrap()
+        };
+        self.token = user_field("token");
+        self.admin_identity =
+            format!("{}{}", decode(&user_field("client-certificate-data")), decode(&user_field("client-key-data")));
         let ca = config.pointer("/clusters/0/cluster/certificate-authority-data").and_then(Value::as_str).unwrap();
-        self.ca_pem =
-            String::from_utf8(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, ca).unwrap()).unwrap();
+        self.ca_pem = decode(ca);
         self.child = Some(child);
     }
 
@@ -144,6 +160,45 @@ impl Server {
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap()
+    }
+
+    /// An HTTPS client that trusts the server's CA and presents `identity` (a PEM client
+    /// certificate followed by its key), with no token.
+    pub fn client_with_identity(&self, identity: &str) -> reqwest::Client {
+        install_crypto();
+        let ca = reqwest::Certificate::from_pem(self.ca_pem.as_bytes()).unwrap();
+        reqwest::Client::builder()
+            .tls_certs_only([ca])
+            .identity(reqwest::Identity::from_pem(identity.as_bytes()).expect("a PEM identity"))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap()
+    }
+
+    /// A client certificate for `user` in `groups` from the server's CA (read from its data
+    /// directory), valid from `not_before` to `not_after`, as PEM certificate + key.
+    pub fn issue_identity(
+        &self,
+        user: &str,
+        groups: &[&str],
+        not_before: jiff::Timestamp,
+        not_after: jiff::Timestamp,
+    ) -> String {
+        let tls = self.dir.path().join("data").join("tls");
+        let ca_cert = std::fs::read_to_string(tls.join("ca.crt")).unwrap();
+        let ca_key = std::fs::read_to_string(tls.join("ca.key")).unwrap();
+        let issued =
+            reddwarf::api::tls::issue_client_certificate(&ca_cert, &ca_key, user, groups, not_before, not_after)
+                .expect("issuing a client certificate");
+        format!("{}{}", issued.cert_pem, issued.key_pem)
+    }
+
+    /// A client certificate for `user` in `groups`, valid for the next hour.
+    pub fn identity(&self, user: &str, groups: &[&str]) -> String {
+        #[allow(clippy::disallowed_methods, reason = "certificates are checked against the real clock")]
+        let now = jiff::Timestamp::now();
+        let hour = jiff::SignedDuration::from_hours(1);
+        self.issue_identity(user, groups, now - hour, now + hour)
     }
 
     /// `url` + `path`.
