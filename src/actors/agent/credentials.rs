@@ -73,7 +73,12 @@ impl Credentials {
             .ok_or_else(|| CredentialsError::Missing("no server: give --server or --kubeconfig".into()))?;
         let token = match token_file {
             Some(path) => read(path)?.trim().to_string(),
-            None => from_config("/users/0/user/token")
+            // The admin kubeconfig's current context uses a client certificate; its token
+            // user is another entry, so take the first user that has a token.
+            None => config
+                .as_ref()
+                .and_then(|c| c.get("users")?.as_array()?.iter().find_map(|u| u.pointer("/user/token")?.as_str()))
+                .map(str::to_string)
                 .ok_or_else(|| CredentialsError::Missing("no token: give --token-file or --kubeconfig".into()))?,
         };
         let ca_pem = match (ca_file, from_config("/clusters/0/cluster/certificate-authority-data")) {
