@@ -610,7 +610,9 @@ async fn dry_run_validates_and_answers_but_stores_nothing() {
 async fn patches_of_every_type_and_their_errors() {
     let server = Server::start();
     let client = server.client();
-    let (_, created) = send(client.post(server.at(PODS)).json(&pod_json("p"))).await;
+    // Parked on a node no agent runs: the scheduler would otherwise write the pod's
+    // PodScheduled condition while the test compares it before and after.
+    let (_, created) = send(client.post(server.at(PODS)).json(&parked_pod_json("p"))).await;
     let url = server.at(&format!("{PODS}/p"));
     let patch = |content_type: &str, body: &str| {
         client.patch(&url).header("content-type", content_type.to_string()).body(body.to_string())
