@@ -465,3 +465,17 @@ async fn metrics_and_health_checks() {
     assert_eq!(status, StatusCode::OK);
     assert_status(&send(admin.get(server.at("/readyz/bogus"))).await, 404, "NotFound");
 }
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line() {
+    let server = Server::start_with(&["--log-format", "json"]);
+    assert_eq!(send(server.client().get(server.at("/api/v1/namespaces"))).await.0, StatusCode::OK);
+    let log = server.log();
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "the server logged something");
+    for line in &lines {
+        let entry: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(entry["level"].is_string() && entry["timestamp"].is_string(), "{entry}");
+    }
+    assert!(lines.iter().any(|l| l.contains("serving the Kubernetes API")), "the start-up line is there: {log}");
+}
