@@ -356,8 +356,15 @@ async fn a_flood_of_lists_gets_429s_while_node_leases_keep_renewing() {
         .unwrap();
     let (done_tx, mut done_rx) = tokio::sync::watch::channel(false);
     let mut flood = tokio::task::JoinSet::new();
-    for _ in 0..2000 {
-        let request = flood_client.get(server.at("/api/v1/pods")).bearer_auth(&server.token);
+    // 2,000 lists, and 200 writes that fill the one mutating slot: the node's renewals
+    // are writes too, and get through only because heartbeats have reserved slots.
+    let writes = (0..200).map(|i| {
+        let configmap = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("c{i}")}});
+        (true, flood_client.post(server.at("/api/v1/namespaces/default/configmaps")).json(&configmap))
+    });
+    let lists = (0..2000).map(|_| (false, flood_client.get(server.at("/api/v1/pods"))));
+    for (mutating, request) in lists.chain(writes) {
+        let request = request.bearer_auth(&server.token);
         flood.spawn(async move {
             let response = match request.send().await {
                 Ok(response) => response,
@@ -366,7 +373,7 @@ async fn a_flood_of_lists_gets_429s_while_node_leases_keep_renewing() {
             let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
             let status = response.status();
             let body: Value = response.json().await.unwrap_or(Value::Null);
-            Ok((status, retry_after, body["reason"].as_str().map(str::to_string)))
+            Ok((status, retry_after, body["reason"].as_str().map(str::to_string), mutating))
         });
     }
     let started = tokio::time::Instant::now();
@@ -397,13 +404,14 @@ async fn a_flood_of_lists_gets_429s_while_node_leases_keep_renewing() {
             }
         })
     };
-    let (mut ok, mut refused, mut failed) = (0, 0, Vec::new());
+    let (mut ok, mut refused, mut refused_writes, mut failed) = (0, 0, 0, Vec::new());
     while let Some(result) = flood.join_next().await {
         match result.unwrap() {
-            Ok((status, retry_after, reason)) => match status.as_u16() {
-                200 => ok += 1,
+            Ok((status, retry_after, reason, mutating)) => match status.as_u16() {
+                200 | 201 => ok += 1,
                 429 => {
                     refused += 1;
+                    refused_writes += usize::from(mutating);
                     assert_eq!(retry_after.as_deref(), Some("1"));
                     assert_eq!(reason.as_deref(), Some("TooManyRequests"));
                 }
@@ -415,8 +423,12 @@ async fn a_flood_of_lists_gets_429s_while_node_leases_keep_renewing() {
     eprintln!("flood took {:?}; {} connection failures, first {:?}", started.elapsed(), failed.len(), failed.first());
     done_tx.send(true).unwrap();
     let renewals = renewer.await.unwrap();
-    eprintln!("flood: {ok} served, {refused} refused with 429; {} lease renewals", renewals.len());
+    eprintln!(
+        "flood: {ok} served, {refused} refused with 429 ({refused_writes} writes); {} lease renewals",
+        renewals.len()
+    );
     assert!(refused >= 1, "the flood met the in-flight limit");
+    assert!(refused_writes >= 1, "the writes met the mutating limit, which the renewals did not");
     assert!(ok >= 1, "some lists were served");
     assert!(renewals.iter().all(|s| s == "200 OK"), "every renewal succeeded: {renewals:?}");
     // 2,000 TLS handshakes at once on a small, busy machine: a handful may fail below
