@@ -105,7 +105,14 @@ async fn a_node_joins_with_a_token_and_registers() {
     assert_eq!(whoami["status"]["userInfo"]["username"], "system:node:n1");
     assert_eq!(whoami["status"]["userInfo"]["groups"], json!(["system:nodes", "system:authenticated"]));
 
-    // The written kubeconfig works for kubectl.
+    // The written kubeconfig works for kube-rs, the agent's client.
+    let kubeconfig = kube::config::Kubeconfig::read_from(data_dir.join("node.kubeconfig")).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.unwrap();
+    let nodes: kube::Api<k8s_openapi::api::core::v1::Node> = kube::Api::all(kube::Client::try_from(config).unwrap());
+    assert_eq!(nodes.get("n1").await.unwrap().metadata.name.as_deref(), Some("n1"));
+    assert!(nodes.get("n2").await.is_err(), "another node's object is not readable");
+
+    // And for kubectl.
     if let Some(k) = kubectl("1.33") {
         let path = data_dir.join("node.kubeconfig");
         let run = server.kubectl(&k, &["--kubeconfig", path.to_str().unwrap(), "get", "node", "n1", "-o", "name"]);
