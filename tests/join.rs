@@ -1,7 +1,8 @@
 //! Joining a node with a token, through the real server and the real `reddwarf token`
 //! command: the node fetches and checks the CA, gets a certificate, registers its Node
 //! with it, and is then only a node. Refused tokens (expired, revoked, wrong secret, wrong
-//! CA hash) fail with a message that says why, and leave nothing behind.
+//! CA hash) fail with a message that says why, and leave nothing behind. A node name stays
+//! with the key that first joined under it.
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
@@ -123,6 +124,18 @@ async fn a_node_joins_with_a_token_and_registers() {
     let credential = token.rsplit_once("::").unwrap().1;
     let pods = server.client_with_token(Some(credential)).get(server.at("/api/v1/pods")).send().await.unwrap();
     assert_eq!(pods.status(), StatusCode::FORBIDDEN);
+
+    // The name is pinned to the node's key: the same node may join again (it reuses its
+    // key), another key may not take the name over.
+    let again = join(&server.url, &token, "n1", &data_dir).await.expect("the same node re-joins");
+    assert_eq!(again.key_pem, credentials.key_pem);
+    let impostor = tempfile::tempdir().unwrap();
+    match join(&server.url, &token, "n1", impostor.path()).await {
+        Err(JoinError::Refused { code: 409, message }) => {
+            assert!(message.contains("already joined with another key"), "{message}")
+        }
+        other => panic!("another key took over node n1: {other:?}"),
+    }
 
     // Once expired, the same token no longer joins anything.
     expire(&server, &token).await;
