@@ -355,7 +355,9 @@ async fn namespaces_gate_creation() {
     assert_status(&missing, 404, "NotFound");
     assert_eq!(missing.1["message"], "namespaces \"nowhere\" not found");
 
-    let team = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}});
+    // A finalizer keeps it Terminating: the namespace controller would otherwise finish
+    // removing the empty namespace before the create below.
+    let team = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team", "finalizers": ["example.com/hold"]}});
     assert_eq!(send(client.post(server.at("/api/v1/namespaces")).json(&team)).await.0, StatusCode::CREATED);
     let (status, terminating) = send(client.delete(server.at("/api/v1/namespaces/team"))).await;
     assert_eq!(status, StatusCode::OK);
