@@ -82,8 +82,11 @@ pub fn protobuf_body(data: &[u8]) {
     let _ = crate::api::protobuf::decode_body(data);
 }
 
+/// A fuzz target: takes any bytes, must not panic.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, for runners.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("quantity", quantity),
     ("selectors", selectors),
     ("strategic_merge_patch", strategic_merge_patch),

@@ -5,6 +5,9 @@
 //! agent's data directory (every file mode 0600). It owns nothing on the server; the
 //! server side is `api::join`, the token grammar `logic::join_token`.
 //!
+//! The server pins a node name to the key it first joined with, so a later join (a renewal,
+//! or a re-join after a server-side reset) reuses `node.key` when it is there.
+//!
 //! Files written under `data_dir`: `ca.crt`, `node.crt`, `node.key`, `server` (the URL) and
 //! `node.kubeconfig` (all of the above, for a kube-rs or kubectl client). [`load`] reads
 //! them back, so a restarted agent needs no token.
@@ -131,7 +134,13 @@ pub async fn join(server: &str, token: &str, node_name: &str, data_dir: &Path) -
         .timeout(std::time::Duration::from_secs(30))
         .build()
         .map_err(http(&server))?;
-    let key = KeyPair::generate().map_err(|e| JoinError::Credentials(e.to_string()))?;
+    // The key of an earlier join is kept: the server pinned it to this node name.
+    let key = match std::fs::read_to_string(data_dir.join(KEY_FILE)) {
+        Ok(pem) => KeyPair::from_pem(&pem),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => KeyPair::generate(),
+        Err(source) => return Err(JoinError::Io { path: data_dir.join(KEY_FILE), source }),
+    }
+    .map_err(|e| JoinError::Credentials(e.to_string()))?;
     let mut params = CertificateParams::default();
     params.distinguished_name = DistinguishedName::new();
     params.distinguished_name.push(DnType::OrganizationName, NODES_GROUP);

@@ -355,7 +355,9 @@ async fn namespaces_gate_creation() {
     assert_status(&missing, 404, "NotFound");
     assert_eq!(missing.1["message"], "namespaces \"nowhere\" not found");
 
-    let team = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}});
+    // A finalizer keeps it Terminating: the namespace controller would otherwise finish
+    // removing the empty namespace before the create below.
+    let team = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team", "finalizers": ["example.com/hold"]}});
     assert_eq!(send(client.post(server.at("/api/v1/namespaces")).json(&team)).await.0, StatusCode::CREATED);
     let (status, terminating) = send(client.delete(server.at("/api/v1/namespaces/team"))).await;
     assert_eq!(status, StatusCode::OK);
@@ -610,6 +612,8 @@ async fn dry_run_validates_and_answers_but_stores_nothing() {
 async fn patches_of_every_type_and_their_errors() {
     let server = Server::start();
     let client = server.client();
+    // Parked on a node no agent runs: the scheduler would otherwise write the pod's
+    // PodScheduled condition while the test compares it before and after.
     let (_, created) = send(client.post(server.at(PODS)).json(&parked_pod_json("p"))).await;
     let url = server.at(&format!("{PODS}/p"));
     let patch = |content_type: &str, body: &str| {

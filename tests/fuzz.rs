@@ -160,7 +160,7 @@ fn random_bytes(rng: &mut Rng) -> Vec<u8> {
     let mut out = Vec::new();
     for _ in 0..rng.below(12) {
         if rng.below(3) == 0 {
-            let token: &[u8] = *rng.pick::<&[u8]>(INTERESTING);
+            let token: &[u8] = rng.pick::<&[u8]>(INTERESTING);
             out.extend_from_slice(token);
         } else {
             out.push(*rng.pick(b"abcxyz019 .=-/"));

@@ -1,7 +1,8 @@
 //! Joining a node with a token, through the real server and the real `reddwarf token`
 //! command: the node fetches and checks the CA, gets a certificate, registers its Node
 //! with it, and is then only a node. Refused tokens (expired, revoked, wrong secret, wrong
-//! CA hash) fail with a message that says why, and leave nothing behind.
+//! CA hash) fail with a message that says why, and leave nothing behind. A node name stays
+//! with the key that first joined under it.
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
@@ -105,7 +106,14 @@ async fn a_node_joins_with_a_token_and_registers() {
     assert_eq!(whoami["status"]["userInfo"]["username"], "system:node:n1");
     assert_eq!(whoami["status"]["userInfo"]["groups"], json!(["system:nodes", "system:authenticated"]));
 
-    // The written kubeconfig works for kubectl.
+    // The written kubeconfig works for kube-rs, the agent's client.
+    let kubeconfig = kube::config::Kubeconfig::read_from(data_dir.join("node.kubeconfig")).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.unwrap();
+    let nodes: kube::Api<k8s_openapi::api::core::v1::Node> = kube::Api::all(kube::Client::try_from(config).unwrap());
+    assert_eq!(nodes.get("n1").await.unwrap().metadata.name.as_deref(), Some("n1"));
+    assert!(nodes.get("n2").await.is_err(), "another node's object is not readable");
+
+    // And for kubectl.
     if let Some(k) = kubectl("1.33") {
         let path = data_dir.join("node.kubeconfig");
         let run = server.kubectl(&k, &["--kubeconfig", path.to_str().unwrap(), "get", "node", "n1", "-o", "name"]);
@@ -116,6 +124,18 @@ async fn a_node_joins_with_a_token_and_registers() {
     let credential = token.rsplit_once("::").unwrap().1;
     let pods = server.client_with_token(Some(credential)).get(server.at("/api/v1/pods")).send().await.unwrap();
     assert_eq!(pods.status(), StatusCode::FORBIDDEN);
+
+    // The name is pinned to the node's key: the same node may join again (it reuses its
+    // key), another key may not take the name over.
+    let again = join(&server.url, &token, "n1", &data_dir).await.expect("the same node re-joins");
+    assert_eq!(again.key_pem, credentials.key_pem);
+    let impostor = tempfile::tempdir().unwrap();
+    match join(&server.url, &token, "n1", impostor.path()).await {
+        Err(JoinError::Refused { code: 409, message }) => {
+            assert!(message.contains("already joined with another key"), "{message}")
+        }
+        other => panic!("another key took over node n1: {other:?}"),
+    }
 
     // Once expired, the same token no longer joins anything.
     expire(&server, &token).await;

@@ -3,7 +3,9 @@
 //! `kube-system/bootstrap-token-<id>` holding only the SHA-256 of the secret), turning a
 //! bearer credential `<id>.<secret>` into the bootstrap identity `system:bootstrap:<id>`
 //! (called by the gate), and `POST /bootstrap/v1/node-credentials`, where that identity
-//! trades a certificate signing request for a node client certificate.
+//! trades a certificate signing request for a node client certificate. The first join of a
+//! node name pins its key (Secret `kube-system/node-key-<node>`), so a token lets new
+//! nodes in but cannot take over an existing node's name with another key.
 //!
 //! The accept/refuse decisions are `logic::join_token`'s; the joining client is
 //! `crate::join`; creating tokens is `reddwarf token create` (`crate::tokens`).
@@ -23,14 +25,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::api::ApiState;
+use crate::api::objects::ServerMeta;
 use crate::api::registry;
 use crate::api::request::read_body;
 use crate::api::status::ApiError;
-use crate::api::tls::{ClientCredentials, sign_client_request};
+use crate::api::status::Subject;
+use crate::api::tls::{ClientCredentials, request_key_sha256, sign_client_request};
 use crate::logic::authorize::{NODES_GROUP, UserInfo};
 use crate::logic::join_token::{
-    BOOTSTRAP_USER_PREFIX, BOOTSTRAPPERS_GROUP, StoredToken, check_token, node_common_name, parse_credential,
+    BOOTSTRAP_USER_PREFIX, BOOTSTRAPPERS_GROUP, StoredToken, check_node_key, check_token, node_common_name,
+    node_key_secret_name, parse_credential,
 };
+use crate::store::StoreError;
 
 /// Where the CA is served, without authentication.
 pub const CACERTS_PATH: &str = "/cacerts";
@@ -40,6 +46,8 @@ pub const NODE_CREDENTIALS_PATH: &str = crate::logic::authorize::NODE_CREDENTIAL
 pub const TOKEN_NAMESPACE: &str = "kube-system";
 /// The Secret type of a stored join token (upstream's bootstrap-token type).
 pub const TOKEN_SECRET_TYPE: &str = "bootstrap.kubernetes.io/token";
+/// The Secret type pinning a node's key (`kube-system/node-key-<node>`).
+pub const NODE_KEY_SECRET_TYPE: &str = "reddwarf.io/node-key";
 /// How long a node certificate issued at join is valid.
 pub const NODE_CERT_VALID_DAYS: i64 = 365;
 
@@ -121,6 +129,44 @@ pub fn bootstrap_user(state: &ApiState, bearer: &str) -> Result<Option<UserInfo>
     }
 }
 
+/// The key pinned for `node`, if it has joined before.
+fn pinned_key(store: &crate::store::Store, node: &str) -> Option<String> {
+    let key = registry::core("secrets").key(Some(TOKEN_NAMESPACE), &node_key_secret_name(node));
+    secret_field(&store.get(&key)?.json(), "public-key-sha256")
+}
+
+/// Pins `key_sha256` as `node`'s key on its first join, or checks it against the pin.
+async fn pin_node_key(state: &ApiState, node: &str, key_sha256: &str) -> Result<(), ApiError> {
+    let conflict = |why: String| {
+        ApiError::conflict_because(Subject { resource: "nodes", group: "", kind: "Node", name: node }, &why)
+    };
+    if let Some(pinned) = pinned_key(&state.store, node) {
+        return check_node_key(node, Some(&pinned), key_sha256).map_err(conflict);
+    }
+    let def = registry::core("secrets");
+    let name = node_key_secret_name(node);
+    let meta = ServerMeta {
+        uid: uuid::Uuid::new_v4().to_string(),
+        created: state.clock.now(),
+        namespace: Some(TOKEN_NAMESPACE.to_string()),
+    };
+    let body = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": name, "namespace": TOKEN_NAMESPACE, "labels": {"reddwarf.io/node": node}},
+        "type": NODE_KEY_SECRET_TYPE,
+        "data": {"public-key-sha256": STANDARD.encode(key_sha256)},
+    });
+    let object = def.codec.create(def, body, &meta)?.object;
+    match state.store.create(def.key(Some(TOKEN_NAMESPACE), &name), object).await {
+        Ok(_) => Ok(()),
+        // Another join for the same name won the race: judge against its pin.
+        Err(StoreError::AlreadyExists { .. }) => {
+            check_node_key(node, pinned_key(&state.store, node).as_deref(), key_sha256).map_err(conflict)
+        }
+        Err(err) => Err(ApiError::internal(err)),
+    }
+}
+
 /// Registers `/cacerts` and the node credentials endpoint.
 pub fn routes(config: &mut web::ServiceConfig) {
     config.route(CACERTS_PATH, web::get().to(cacerts)).route(NODE_CREDENTIALS_PATH, web::post().to(node_credentials));
@@ -148,6 +194,9 @@ async fn node_credentials(
     let request: NodeCredentialsRequest =
         serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("a NodeCredentialsRequest: {e}")))?;
     let common_name = node_common_name(&request.node_name).map_err(ApiError::bad_request)?;
+    let key_sha256 = request_key_sha256(&request.certificate_signing_request)
+        .map_err(|e| ApiError::bad_request(format!("the certificate signing request: {e}")))?;
+    pin_node_key(&state, &request.node_name, &key_sha256).await?;
     let now = state.clock.now();
     let not_before = now - jiff::SignedDuration::from_hours(1);
     let not_after = now + jiff::SignedDuration::from_hours(24 * NODE_CERT_VALID_DAYS);

@@ -417,6 +417,14 @@ pub fn sign_client_request(
     Ok(params.signed_by(&request.public_key, &issuer)?.pem())
 }
 
+/// The SHA-256 (hex) of the public key a certificate signing request (PEM) carries, after
+/// checking the request's signature.
+pub fn request_key_sha256(request_pem: &str) -> Result<String, TlsError> {
+    use rcgen::PublicKeyData;
+    let request = rcgen::CertificateSigningRequestParams::from_pem(request_pem)?;
+    Ok(crate::logic::join_token::sha256_hex(&request.public_key.subject_public_key_info()))
+}
+
 fn client_params(
     user: &str,
     groups: &[&str],

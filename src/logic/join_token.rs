@@ -162,6 +162,26 @@ pub fn node_common_name(node_name: &str) -> Result<String, String> {
     }
 }
 
+/// Whether a node may be issued a certificate for the key it presents (SHA-256 hex),
+/// given the key pinned when that node name first joined (None: never). Like k3s's node
+/// passwords: a join token lets a new node in, but not take over an existing node's name
+/// with another key. An operator who rebuilds a node deletes the pin to let it re-join.
+pub fn check_node_key(node_name: &str, pinned: Option<&str>, presented: &str) -> Result<(), String> {
+    match pinned {
+        Some(pinned) if !equal_in_constant_time(pinned.as_bytes(), presented.as_bytes()) => Err(format!(
+            "node {node_name:?} already joined with another key; to re-join it with a new one, delete secret {}/{}",
+            "kube-system",
+            node_key_secret_name(node_name)
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The Secret (in kube-system) pinning a node's key.
+pub fn node_key_secret_name(node_name: &str) -> String {
+    format!("node-key-{node_name}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +240,14 @@ mod tests {
         assert_eq!(expired.to_string(), "join token abc123 expired at 2026-01-01T01:00:00Z");
         let forever = StoredToken { expires: None, ..stored };
         assert_eq!(check_token("abc123", "0123456789abcdef", Some(&forever), later), Ok(()));
+    }
+
+    #[test]
+    fn node_keys_are_pinned_at_first_join() {
+        assert_eq!(check_node_key("n1", None, "aa"), Ok(()));
+        assert_eq!(check_node_key("n1", Some("aa"), "aa"), Ok(()));
+        let refused = check_node_key("n1", Some("aa"), "bb").unwrap_err();
+        assert!(refused.contains("delete secret kube-system/node-key-n1"), "{refused}");
     }
 
     #[test]
