@@ -53,17 +53,17 @@ fn manifests_parse_and_run_the_daemon_in_the_foreground() {
     assert_eq!(agent["dependencies"]["zones"], serde_json::json!(["require_all", "svc:/system/zones:default"]));
     assert!(server["dependencies"].get("zones").is_none());
     let names = |m: &Value| m["groups"]["config"].as_object().unwrap().keys().cloned().collect::<Vec<_>>();
-    assert_eq!(names(&server), ["data_dir", "listen", "log_format", "tls_san"]);
+    assert_eq!(names(&server), ["cluster_cidr", "data_dir", "listen", "log_format", "tls_san"]);
     assert_eq!(
         names(&agent),
         [
             "brands",
-            "cluster_cidr",
             "data_dir",
             "etherstub",
             "log_format",
             "max_pods",
             "node_name",
+            "pod_cidr",
             "reservations",
             "server",
             "token_file",
@@ -131,6 +131,14 @@ impl Stubs {
     }
 }
 
+/// The real binary parses `argv`: every flag a method script emits exists, and every value
+/// it passes is valid (`--help` at the end stops it before it would start).
+#[track_caller]
+fn assert_the_daemon_accepts(argv: &[String]) {
+    let output = Command::new(env!("CARGO_BIN_EXE_reddwarf")).args(argv).arg("--help").output().unwrap();
+    assert!(output.status.success(), "{argv:?}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
 #[track_caller]
 fn assert_config_error(output: &Output, message: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -145,6 +153,7 @@ fn the_server_method_maps_properties_to_flags() {
         ("config/data_dir", "/var/lib/reddwarf/server"),
         ("config/log_format", "json"),
         ("config/tls_san", "cp.example,10.0.0.5"),
+        ("config/cluster_cidr", "10.50.0.0/16"),
     ]);
     let stubs = Stubs::new(&props);
     let output = stubs.run("reddwarf-server");
@@ -159,12 +168,15 @@ fn the_server_method_maps_properties_to_flags() {
             "/var/lib/reddwarf/server",
             "--log-format",
             "json",
+            "--cluster-cidr",
+            "10.50.0.0/16",
             "--tls-san",
             "cp.example",
             "--tls-san",
             "10.0.0.5"
         ]
     );
+    assert_the_daemon_accepts(&stubs.argv());
 
     let mut bad = props.clone();
     bad.insert("config/log_format", "xml");
@@ -184,7 +196,7 @@ fn the_agent_method_maps_properties_to_flags() {
         ("config/token_file", token.as_str()),
         ("config/node_name", "node-7"),
         ("config/data_dir", "/var/lib/reddwarf/agent"),
-        ("config/cluster_cidr", "10.42.7.0/24"),
+        ("config/pod_cidr", "10.42.7.0/24"),
         ("config/zfs_root", "rpool/reddwarf"),
         ("config/etherstub", "reddwarf0"),
         ("config/reservations", "cpu=500m,memory=1Gi"),
@@ -207,21 +219,24 @@ fn the_agent_method_maps_properties_to_flags() {
             "node-7",
             "--token-file",
             &token,
-            "--cluster-cidr",
+            "--pod-cidr",
             "10.42.7.0/24",
             "--zfs-root",
             "rpool/reddwarf",
             "--etherstub",
             "reddwarf0",
-            "--reservations",
-            "cpu=500m,memory=1Gi",
             "--max-pods",
             "110",
             "--log-format",
-            "text"
+            "text",
+            "--system-reserved-cpu",
+            "500m",
+            "--system-reserved-memory",
+            "1Gi"
         ],
         "an empty brands property is left out"
     );
+    assert_the_daemon_accepts(&stubs.argv());
 
     let with = |key: &'static str, value: &'static str| {
         let mut changed = props.clone();
@@ -231,6 +246,7 @@ fn the_agent_method_maps_properties_to_flags() {
     assert_config_error(&with("config/server", ""), "config/server is empty");
     assert_config_error(&with("config/server", "http://cp:6443"), "must be an https:// URL");
     assert_config_error(&with("config/max_pods", "lots"), "config/max_pods is \"lots\"");
+    assert_config_error(&with("config/reservations", "disk=1Gi"), "config/reservations has \"disk=1Gi\"");
     assert_config_error(&with("config/token_file", "/nonexistent/token"), "is not readable");
     assert_config_error(&with("config/token_file", ""), "holds no node certificate yet");
 
