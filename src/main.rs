@@ -9,7 +9,7 @@ use std::time::Duration;
 use actix::Actor;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use reddwarf::actors::agent::credentials::Credentials;
+use reddwarf::actors::agent::credentials::{Credentials, Identity};
 use reddwarf::actors::agent::logs::{ApiAccess, ConsoleFiles, ConsoleSource, FakeConsoles};
 use reddwarf::actors::agent::{self, AgentHandle, AgentSettings, Capacity};
 use reddwarf::actors::directory::ActorDirectory;
@@ -29,6 +29,7 @@ use reddwarf::illumos::exec::{Executor, ProcessExecutor};
 use reddwarf::illumos::fake::{FakeHost, settings as sim_settings};
 use reddwarf::illumos::profile::PlatformProfile;
 use reddwarf::illumos::runtime::IllumosRuntime;
+use reddwarf::logic::join_token::JoinToken;
 use reddwarf::metrics::Metrics;
 use reddwarf::model::quantity::parse_quantity;
 use reddwarf::store::memory::MemoryBackend;
@@ -185,7 +186,10 @@ struct AgentArgs {
     /// The API server's URL (default: from --kubeconfig).
     #[arg(long)]
     server: Option<String>,
-    /// A file holding the bearer token (default: from --kubeconfig).
+    /// A join token from `reddwarf token create` (`K10…::…`), or a bearer token.
+    #[arg(long, conflicts_with = "token_file")]
+    token: Option<String>,
+    /// A file holding the join token, or a bearer token (default: from --kubeconfig).
     #[arg(long)]
     token_file: Option<PathBuf>,
     /// The PEM CA of the API server (default: from --kubeconfig).
@@ -371,7 +375,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let _agent = if args.no_agent {
         None
     } else {
-        let credentials = Credentials { server: url.clone(), ca_pem: tls.ca_pem.clone(), token: token.clone() };
+        let credentials =
+            Credentials { server: url.clone(), ca_pem: tls.ca_pem.clone(), identity: Identity::Token(token.clone()) };
         let mut node = args.node.clone();
         node.kubelet_listen = node.kubelet_listen.or_else(|| Some(SocketAddr::from(([127, 0, 0, 1], 0))));
         Some(start_agent(node, credentials, data_dir.join("agent"), clock.clone(), directory.clone()).await?)
@@ -441,10 +446,7 @@ async fn start_agent(
             (runtime, Arc::new(ConsoleFiles { dir: PathBuf::from("/var/log/zones") }), capacity)
         }
     };
-    let node_name = match args.node_name {
-        Some(name) => name,
-        None => hostname::get().context("reading the host name")?.to_string_lossy().to_lowercase(),
-    };
+    let node_name = node_name(&args)?;
     let settings = AgentSettings {
         node_name,
         node_ip: args.node_ip.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1])),
@@ -471,13 +473,56 @@ async fn start_agent(
     Ok(agent::start(settings, runtime, client, console, access, clock, directory)?)
 }
 
-async fn run_agent(args: AgentArgs) -> anyhow::Result<()> {
-    let credentials = Credentials::load(
+/// The Node's name: `--node-name`, else this host's name.
+fn node_name(args: &NodeArgs) -> anyhow::Result<String> {
+    match &args.node_name {
+        Some(name) => Ok(name.clone()),
+        None => Ok(hostname::get().context("reading the host name")?.to_string_lossy().to_lowercase()),
+    }
+}
+
+/// The agent's credentials, in order: a node certificate from an earlier join (kept in
+/// the data directory); a join with `--token`/`--token-file` when it holds a join token;
+/// else a bearer token with the server and CA from flags or `--kubeconfig`.
+async fn agent_credentials(args: &AgentArgs) -> anyhow::Result<Credentials> {
+    let token = match (&args.token, &args.token_file) {
+        (Some(token), _) => Some(token.trim().to_string()),
+        (None, Some(path)) => Some(
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?.trim().to_string(),
+        ),
+        (None, None) => None,
+    };
+    let join_token = token.as_deref().filter(|t| JoinToken::parse(t).is_ok());
+    create_private_dir(&args.data_dir)?;
+    if let Some(joined) = reddwarf::join::load(&args.data_dir)? {
+        tracing::info!(server = %joined.server, "using the node certificate from an earlier join");
+        return Ok(joined.into());
+    }
+    if let Some(join_token) = join_token {
+        let server = args.server.as_deref().context("joining needs --server")?;
+        let node_name = node_name(&args.node)?;
+        let joined = reddwarf::join::join(server, join_token, &node_name, &args.data_dir).await?;
+        tracing::info!(%server, node = %node_name, "joined: node certificate stored");
+        return Ok(joined.into());
+    }
+    Ok(Credentials::load(
         args.server.as_deref(),
-        args.token_file.as_deref(),
+        token.as_deref(),
         args.ca_file.as_deref(),
         args.kubeconfig.as_deref(),
-    )?;
+    )?)
+}
+
+async fn run_agent(args: AgentArgs) -> anyhow::Result<()> {
+    let credentials = match agent_credentials(&args).await {
+        Ok(credentials) => credentials,
+        Err(error) => {
+            // A refused join or missing credentials is a configuration problem: under SMF
+            // the service goes to maintenance rather than restarting in a loop.
+            eprintln!("error: {error:#}");
+            std::process::exit(EXIT_CONFIG_ERROR);
+        }
+    };
     let clock = Clock::system();
     let directory = ActorDirectory::new(clock.clone());
     let handle = start_agent(args.node, credentials, args.data_dir, clock, directory).await?;

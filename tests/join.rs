@@ -208,3 +208,76 @@ async fn refused_tokens_say_why_and_leave_nothing_behind() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
+
+/// A `reddwarf agent` process, killed when dropped.
+struct Agent(std::process::Child);
+
+impl Agent {
+    fn start(args: &[&str], log: &std::path::Path) -> Self {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_reddwarf"))
+            .arg("agent")
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("starting reddwarf agent");
+        Self(child)
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn an_agent_joins_with_a_token_runs_pods_as_its_node_and_rejoins_without_it() {
+    use kube::api::{Api, PostParams};
+
+    let server = Server::start();
+    let token = create_token(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("agent");
+    let log = dir.path().join("agent.log");
+    let common = [
+        "--server",
+        &server.url,
+        "--node-name",
+        "j1",
+        "--runtime",
+        "sim",
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+        "--kubelet-listen",
+        "127.0.0.1:0",
+    ];
+    let mut first = common.to_vec();
+    first.extend(["--token", token.as_str()]);
+    let agent = Agent::start(&first, &log);
+
+    let client = server.kube_client().await;
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), "default");
+    pods.create(&PostParams::default(), &crate::agent::pod_on("joined", "j1", json!({}))).await.unwrap();
+    crate::agent::wait_for_pod(&client, "joined", crate::agent::is_running).await;
+    for file in ["node.crt", "node.key", "node.kubeconfig"] {
+        assert_eq!(mode(&data_dir.join(file)), 0o600, "{file}");
+    }
+    let agent_log = std::fs::read_to_string(&log).unwrap();
+    assert!(agent_log.contains("joined: node certificate stored"), "{agent_log}");
+
+    // The agent holds no other credential than the certificate, so Running pods show that
+    // the node authorizer lets a node do everything the agent needs.
+    assert!(!agent_log.contains(&server.token), "the admin token never reaches the agent");
+
+    // Restarted without a token, it uses the certificate it kept.
+    drop(agent);
+    let _agent = Agent::start(&common, &log);
+    pods.create(&PostParams::default(), &crate::agent::pod_on("rejoined", "j1", json!({}))).await.unwrap();
+    crate::agent::wait_for_pod(&client, "rejoined", crate::agent::is_running).await;
+    let agent_log = std::fs::read_to_string(&log).unwrap();
+    assert!(agent_log.contains("using the node certificate from an earlier join"), "{agent_log}");
+}

@@ -1,7 +1,8 @@
-//! Where the agent's API credentials come from: the one place that knows. Today the
-//! credential is a bearer token (the admin token works) with the server's CA from a file or
-//! from a kubeconfig; node identities replace the token in a later issue, and only this
-//! module changes then. It builds the `kube::Client` every other part of the agent uses.
+//! Where the agent's API credentials come from: the one place that knows. The credential
+//! is either a node client certificate (`system:node:<name>`, obtained by joining with a
+//! token, see `crate::join`) or a bearer token (the admin token works, for the in-process
+//! agent and for tests), with the server's CA. It builds the `kube::Client` every other
+//! part of the agent uses.
 
 use std::path::Path;
 
@@ -34,13 +35,41 @@ pub struct Credentials {
     pub server: String,
     /// The PEM CA that signed the server's certificate.
     pub ca_pem: String,
-    /// The bearer token.
-    pub token: String,
+    /// Who the agent is to the server.
+    pub identity: Identity,
+}
+
+/// How the agent proves who it is.
+#[derive(Clone)]
+pub enum Identity {
+    /// A bearer token.
+    Token(String),
+    /// A client certificate and its private key (PEM).
+    Certificate {
+        /// The certificate.
+        cert_pem: String,
+        /// Its private key.
+        key_pem: String,
+    },
+}
+
+impl From<crate::join::NodeCredentials> for Credentials {
+    fn from(joined: crate::join::NodeCredentials) -> Self {
+        Self {
+            server: joined.server,
+            ca_pem: joined.ca_pem,
+            identity: Identity::Certificate { cert_pem: joined.cert_pem, key_pem: joined.key_pem },
+        }
+    }
 }
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").field("server", &self.server).field("token", &"<redacted>").finish()
+        let identity = match self.identity {
+            Identity::Token(_) => "token <redacted>",
+            Identity::Certificate { .. } => "client certificate",
+        };
+        f.debug_struct("Credentials").field("server", &self.server).field("identity", &identity).finish()
     }
 }
 
@@ -49,11 +78,11 @@ fn read(path: &Path) -> Result<String, CredentialsError> {
 }
 
 impl Credentials {
-    /// From flags: `server` and `token_file` win; the CA comes from `ca_file`, else from
+    /// From flags: `server` and `token` win; the CA comes from `ca_file`, else from
     /// `kubeconfig` (which also supplies the server and token when they are not given).
     pub fn load(
         server: Option<&str>,
-        token_file: Option<&Path>,
+        token: Option<&str>,
         ca_file: Option<&Path>,
         kubeconfig: Option<&Path>,
     ) -> Result<Self, CredentialsError> {
@@ -71,8 +100,8 @@ impl Credentials {
             .map(str::to_string)
             .or_else(|| from_config("/clusters/0/cluster/server"))
             .ok_or_else(|| CredentialsError::Missing("no server: give --server or --kubeconfig".into()))?;
-        let token = match token_file {
-            Some(path) => read(path)?.trim().to_string(),
+        let token = match token {
+            Some(token) => token.to_string(),
             // The admin kubeconfig's current context uses a client certificate; its token
             // user is another entry, so take the first user that has a token.
             None => config
@@ -93,17 +122,24 @@ impl Credentials {
                 return Err(CredentialsError::Missing("no CA: give --ca-file or --kubeconfig".into()));
             }
         };
-        Ok(Self { server, ca_pem, token })
+        Ok(Self { server, ca_pem, identity: Identity::Token(token) })
     }
 
     /// A kube client for these credentials.
     pub async fn client(&self) -> Result<kube::Client, CredentialsError> {
-        let ca = base64::engine::general_purpose::STANDARD.encode(self.ca_pem.as_bytes());
+        let base64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+        let ca = base64(&self.ca_pem);
+        let user = match &self.identity {
+            Identity::Token(token) => serde_json::json!({"token": token}),
+            Identity::Certificate { cert_pem, key_pem } => {
+                serde_json::json!({"client-certificate-data": base64(cert_pem), "client-key-data": base64(key_pem)})
+            }
+        };
         let document = serde_json::json!({
             "apiVersion": "v1",
             "kind": "Config",
             "clusters": [{"name": "reddwarf", "cluster": {"server": self.server, "certificate-authority-data": ca}}],
-            "users": [{"name": "agent", "user": {"token": self.token}}],
+            "users": [{"name": "agent", "user": user}],
             "contexts": [{"name": "agent", "context": {"cluster": "reddwarf", "user": "agent"}}],
             "current-context": "agent",
         });
