@@ -80,7 +80,7 @@ w4() {
 
 w5() {
     start_server $SERVE_ARGS
-    record w5 "$BIN/reddwarf-bench" memory --nodes 1000 --pods 10000,50000 --settle 60s --server-pid "$SERVER_PID"
+    record w5 "$BIN/reddwarf-bench" memory --nodes 1000 --pods 10000,50000 --settle 20s --server-pid "$SERVER_PID"
     stop_server
 }
 
