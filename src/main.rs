@@ -109,6 +109,9 @@ struct NodeArgs {
     /// The most pods this node runs.
     #[arg(long, default_value_t = 110)]
     max_pods: u32,
+    /// The most exec probes (zlogin commands) running at once on this node.
+    #[arg(long, default_value_t = reddwarf::actors::agent::probes::DEFAULT_MAX_CONCURRENT_EXEC_PROBES)]
+    max_concurrent_exec_probes: usize,
     /// Installed zone brands, in order of preference.
     #[arg(long, value_delimiter = ',', default_value = "lipkg,sparse,lx")]
     zone_brands: Vec<String>,
@@ -391,6 +394,7 @@ async fn start_agent(
         reserved_cpu_millis: args.system_reserved_cpu,
         reserved_memory_bytes: args.system_reserved_memory,
         max_pods: args.max_pods,
+        max_concurrent_exec_probes: args.max_concurrent_exec_probes,
         pod_cidr: args.pod_cidr,
         data_dir,
         kubelet_listen: args.kubelet_listen.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 10250))),

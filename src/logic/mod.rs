@@ -11,5 +11,6 @@ pub mod ipam;
 pub mod lifecycle;
 pub mod naming;
 pub mod node_health;
+pub mod probe;
 pub mod schedule;
 pub mod zone_plan;

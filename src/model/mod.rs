@@ -11,6 +11,7 @@ pub mod fields;
 pub mod labels;
 pub mod names;
 pub mod patch;
+pub mod probes;
 pub mod quantity;
 pub mod rules;
 pub mod validation;

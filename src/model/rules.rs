@@ -151,6 +151,7 @@ pub fn validate_pod_spec(spec: &PodSpec, at: &str) -> Vec<FieldError> {
     let volume_names: Vec<&str> = spec.volumes.iter().flatten().map(|v| v.name.as_str()).collect();
     for (i, c) in spec.containers.iter().enumerate() {
         errors.extend(validate_container(c, &containers_path, i, &volume_names));
+        errors.extend(crate::model::probes::validate_probes(c, &format!("{containers_path}[{i}]")));
     }
     let init_path = format!("{at}.initContainers");
     for (i, c) in spec.init_containers.iter().flatten().enumerate() {
