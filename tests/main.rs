@@ -7,6 +7,7 @@
 //! - `openapi`: the OpenAPI v3 documents, through `kubectl explain`, `create -f` and `apply -f`.
 //! - `python_client`: the Python `kubernetes` client against `reddwarf serve`.
 //! - `kube_client`: kube-rs against `reddwarf serve`.
+//! - `probes`: gRPC probes refused; an HTTP readiness probe end to end in sim mode.
 #![allow(clippy::disallowed_methods, reason = "tests spawn the server, kubectl and python as real peers")]
 
 mod support;
@@ -16,5 +17,6 @@ mod kube_client;
 mod kubectl;
 mod kubectl_scenarios;
 mod openapi;
+mod probes;
 mod python_client;
 mod store_contract;

@@ -120,6 +120,8 @@ struct Harness {
     zone: String,
     name: String,
     actor: Addr<PodActor>,
+    inbox: PodInbox,
+    clock: Clock,
     /// When the zone was first seen running.
     t0: Instant,
     _dir: tempfile::TempDir,
@@ -182,7 +184,7 @@ impl Harness {
             client: client_over(store.clone()),
             recorder,
             directory: directory.clone(),
-            clock,
+            clock: clock.clone(),
             kubelet_port: 0,
             zone_summary: Default::default(),
             probes: Arc::new(super::NodeProbes::new(10)),
@@ -193,12 +195,13 @@ impl Harness {
         let net = PodNet { ipam: pool.start(), prefix_len: 24, gateway };
         let parent = Parent.start();
         let parent = PodParent { exited: parent.clone().recipient(), finished: parent.recipient() };
-        let actor = PodActor::new(Arc::new(pod), PodInbox::default(), shared, net, parent, 1, 0).start();
+        let inbox = PodInbox::default();
+        let actor = PodActor::new(Arc::new(pod), inbox.clone(), shared, net, parent, 1, 0).start();
         let zone = naming::zone_name("default", &name);
         for (argv, reply) in scripts {
             host.set_zlogin_reply(&zone, argv, reply.clone());
         }
-        let mut harness = Self { store, host, zone, name, actor, t0: Instant::now(), _dir: dir };
+        let mut harness = Self { store, host, zone, name, actor, inbox, clock, t0: Instant::now(), _dir: dir };
         let started = Instant::now();
         while harness.host.zone_state(&harness.zone) != Some(crate::illumos::zoneadm::ZoneState::Running) {
             assert!(
@@ -506,4 +509,24 @@ async fn http_and_tcp_probes_reach_real_listeners_on_the_pod_address() {
     h.until_event("Unhealthy", &format!("Liveness probe failed: dial tcp {tcp_address}: connect: connection refused"))
         .await;
     h.until_pod("restarted by the TCP liveness probe", |p| restart_count(p) >= 1).await;
+}
+
+#[actix::test]
+async fn probes_stop_when_the_pod_terminates() {
+    tokio::time::pause();
+    let probe = ["every-1s"];
+    let liveness = json!({"livenessProbe": {"exec": {"command": probe}, "periodSeconds": 1}});
+    let h = Harness::start(8, liveness, &[(&probe, ZloginReply::ok(""))]).await;
+    h.at(5.5).await;
+    assert_eq!(h.runs_of(&probe), 6);
+    // The API deletes the pod gracefully: the watch brings it with a deletionTimestamp.
+    let mut deleting = h.pod();
+    let deadline = h.clock.now().saturating_add(jiff::SignedDuration::from_secs(30)).unwrap();
+    deleting["metadata"]["deletionTimestamp"] = json!(deadline.to_string());
+    deleting["metadata"]["deletionGracePeriodSeconds"] = json!(30);
+    let pod: Pod = serde_json::from_value(deleting).unwrap();
+    crate::actors::coalesce::deliver(&h.inbox.pod, Arc::new(pod), &h.actor.clone().recipient());
+    h.at(60.0).await;
+    assert_eq!(h.runs_of(&probe), 6, "no probe runs once the pod terminates");
+    assert_eq!(h.host.zone_state(&h.zone), None, "the zone is gone");
 }
