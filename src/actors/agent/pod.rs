@@ -713,3 +713,7 @@ impl Handler<Describe> for PodActor {
         format!("{state}; zone {}; {} operations, {} timers", self.zone, self.ops.len(), self.timers.len())
     }
 }
+
+#[cfg(test)]
+#[path = "pod_tests.rs"]
+mod tests;
