@@ -529,3 +529,45 @@ async fn hostile_annotations_and_env_values_never_reach_a_shell_or_zonecfg_as_co
         events.iter().map(|e| e["argv"][0].as_str().unwrap().to_string()).collect();
     assert!(programs.iter().all(|p| p.starts_with("/usr/sbin/")), "{programs:?}");
 }
+
+#[tokio::test]
+async fn serve_with_sim_nodes_runs_several_simulated_nodes_in_one_process() {
+    let server = Server::start_with_agent(&["--node-name", "sim", "--runtime", "sim", "--sim-nodes", "3"]);
+    let client = server.kube_client().await;
+    let nodes: Api<Node> = Api::all(client.clone());
+    let names = ["sim-0", "sim-1", "sim-2"];
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    // One pod bound to each node, and three for the scheduler to place.
+    for (i, node) in names.iter().enumerate() {
+        pods.create(&PostParams::default(), &pod_on(&format!("bound{i}"), node, json!({}))).await.unwrap();
+    }
+    for i in 0..3 {
+        let pod: Pod = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": format!("free{i}")}, "spec": {"containers": [{"name": "app", "image": "app:1"}]}}))
+        .unwrap();
+        pods.create(&PostParams::default(), &pod).await.unwrap();
+    }
+    let mut placed = Vec::new();
+    for pod in ["bound0", "bound1", "bound2", "free0", "free1", "free2"] {
+        placed.push(wait_for_pod(&client, pod, is_running).await);
+    }
+    let mut cidrs = BTreeMap::new();
+    for name in names {
+        let node = nodes.get(name).await.unwrap();
+        let ready = node.status.unwrap().conditions.unwrap().into_iter().find(|c| c.type_ == "Ready").unwrap();
+        assert_eq!(ready.status, "True", "{name}");
+        let cidr: ipnet::IpNet = node.spec.unwrap().pod_cidr.unwrap().parse().unwrap();
+        cidrs.insert(name.to_string(), cidr);
+    }
+    let distinct: std::collections::BTreeSet<_> = cidrs.values().collect();
+    assert_eq!(distinct.len(), 3, "{cidrs:?}");
+    for pod in placed {
+        let node = pod.spec.unwrap().node_name.unwrap();
+        let ip: std::net::IpAddr = pod.status.unwrap().pod_ip.unwrap().parse().unwrap();
+        assert!(cidrs[&node].contains(&ip), "{ip} not in {node}'s {}", cidrs[&node]);
+    }
+    for name in names {
+        let leases: Api<k8s_openapi::api::coordination::v1::Lease> = Api::namespaced(client.clone(), "kube-node-lease");
+        assert_eq!(leases.get(name).await.unwrap().spec.unwrap().holder_identity.as_deref(), Some(name));
+    }
+}
