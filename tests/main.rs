@@ -7,11 +7,16 @@
 //! - `openapi`: the OpenAPI v3 documents, through `kubectl explain`, `create -f` and `apply -f`.
 //! - `python_client`: the Python `kubernetes` client against `reddwarf serve`.
 //! - `kube_client`: kube-rs against `reddwarf serve`.
+//! - `agent`: the node agent end to end with `--runtime sim`: pods to Running and back,
+//!   logs, injected host faults, and a SIGKILLed agent restarted.
+//! - `agent_faults`: an in-process agent with test-only faults: a panicking pod actor.
 //! - `probes`: gRPC probes refused; an HTTP readiness probe end to end in sim mode.
 #![allow(clippy::disallowed_methods, reason = "tests spawn the server, kubectl and python as real peers")]
 
 mod support;
 
+mod agent;
+mod agent_faults;
 mod api_http;
 mod kube_client;
 mod kubectl;

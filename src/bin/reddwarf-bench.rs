@@ -5,6 +5,12 @@
 //! Workloads:
 //! - `create` (W1): N pod creates from C concurrent clients, as fast as the server
 //!   answers, or open-loop at a fixed total `--rate`.
+//! - `startup`: N pods created from C clients while a watch records, per pod, the time
+//!   from sending its create to the first watch event that shows it Running and Ready
+//!   (so scheduling, the agent, the zone operations and the status write all count).
+//!   With `--agent-pid` it also reports the growth of that process's resident memory per
+//!   pod once all are Running (an upper bound on an idle pod actor's cost: it includes
+//!   the pod object, its IP and, with `--runtime sim`, the emulated zone).
 #![allow(clippy::disallowed_methods, reason = "a benchmark measures real elapsed time")]
 
 use std::collections::BTreeMap;
@@ -45,6 +51,27 @@ enum Workload {
         /// The namespace to create them in (created if missing).
         #[arg(long, default_value = "bench")]
         namespace: String,
+    },
+    /// Pod start-up latency: create → Running (observed through a watch).
+    Startup {
+        /// Pods to create.
+        #[arg(long, default_value_t = 1000)]
+        pods: u64,
+        /// Concurrent creating clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Bind the pods to this node directly (default: let the scheduler place them).
+        #[arg(long)]
+        node: Option<String>,
+        /// The namespace to create them in (created if missing).
+        #[arg(long, default_value = "startup")]
+        namespace: String,
+        /// The agent's process, to report its memory growth per pod.
+        #[arg(long)]
+        agent_pid: Option<u32>,
+        /// Give up after this long.
+        #[arg(long, default_value = "300s", value_parser = humantime::parse_duration)]
+        timeout: Duration,
     },
 }
 
@@ -169,6 +196,165 @@ async fn create(target: Arc<Target>, clients: usize, count: u64, rate: f64, name
     Ok(())
 }
 
+/// A small pod for start-up runs: tiny requests, so a thousand fit one node.
+fn startup_pod(name: &str, node: Option<&str>) -> Value {
+    let mut pod = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": "startup"}},
+        "spec": {"containers": [{"name": "app", "image": "app:1",
+            "resources": {"requests": {"cpu": "1m", "memory": "1Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}}}]}
+    });
+    if let Some(node) = node {
+        pod["spec"]["nodeName"] = json!(node);
+    }
+    pod
+}
+
+fn running_and_ready(pod: &Value) -> bool {
+    pod.pointer("/status/phase").and_then(Value::as_str) == Some("Running")
+        && pod
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+}
+
+/// Resident memory of a process, in bytes (Linux `/proc`).
+fn rss_bytes(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).context("no VmRSS")?;
+    let kb: u64 = line.split_whitespace().nth(1).context("no value")?.parse()?;
+    Ok(kb * 1024)
+}
+
+struct StartupRun {
+    pods: u64,
+    clients: usize,
+    node: Option<String>,
+    namespace: String,
+    agent_pid: Option<u32>,
+    timeout: Duration,
+}
+
+async fn startup(target: Arc<Target>, run: StartupRun) -> anyhow::Result<()> {
+    use futures_util::StreamExt;
+    use std::collections::HashMap;
+
+    let namespace = run.namespace.clone();
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}});
+    let response = target.client.post(format!("{}/api/v1/namespaces", target.server)).json(&ns).send().await?;
+    if !(response.status().is_success() || response.status() == reqwest::StatusCode::CONFLICT) {
+        bail!("creating namespace {namespace}: {}", response.text().await?);
+    }
+    let pods_url = format!("{}/api/v1/namespaces/{namespace}/pods", target.server);
+    let listed: Value = target.client.get(&pods_url).send().await?.json().await?;
+    if listed["items"].as_array().is_some_and(|items| !items.is_empty()) {
+        bail!("namespace {namespace} already has pods; use a fresh one");
+    }
+    let rv = listed.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("0").to_string();
+    let rss_before = run.agent_pid.map(rss_bytes).transpose()?;
+
+    // The watch: the first Running+Ready sighting of each pod, by name.
+    let watch = target
+        .client
+        .get(format!("{pods_url}?watch=1&resourceVersion={rv}&allowWatchBookmarks=false&timeoutSeconds=3600"))
+        .timeout(Duration::from_secs(3600))
+        .send()
+        .await?;
+    if !watch.status().is_success() {
+        bail!("watch: {}", watch.status());
+    }
+    let sent: Arc<parking_lot::Mutex<HashMap<String, Instant>>> = Arc::default();
+    let total = run.pods;
+    let watcher_sent = sent.clone();
+    let watcher = tokio::spawn(async move {
+        let mut latencies: HashMap<String, Duration> = HashMap::new();
+        let mut stream = watch.bytes_stream();
+        let mut buffer: Vec<u8> = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let Ok(chunk) = chunk else { break };
+            buffer.extend_from_slice(&chunk);
+            while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = buffer.drain(..=end).collect();
+                let Ok(event) = serde_json::from_slice::<Value>(&line) else { continue };
+                let pod = &event["object"];
+                let Some(name) = pod.pointer("/metadata/name").and_then(Value::as_str) else { continue };
+                if latencies.contains_key(name) || !running_and_ready(pod) {
+                    continue;
+                }
+                let seen = Instant::now();
+                if let Some(at) = watcher_sent.lock().get(name) {
+                    latencies.insert(name.to_string(), seen - *at);
+                }
+                if latencies.len() as u64 >= total {
+                    return latencies;
+                }
+            }
+        }
+        latencies
+    });
+
+    let started = Instant::now();
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..run.clients {
+        let (target, next, url, sent, node) =
+            (target.clone(), next.clone(), pods_url.clone(), sent.clone(), run.node.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut errors: BTreeMap<String, u64> = BTreeMap::new();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= total {
+                    break;
+                }
+                let name = format!("s{n:05}");
+                sent.lock().insert(name.clone(), Instant::now());
+                match target.client.post(&url).json(&startup_pod(&name, node.as_deref())).send().await {
+                    Ok(r) if r.status() == reqwest::StatusCode::CREATED => {
+                        let _ = r.bytes().await;
+                    }
+                    Ok(r) => *errors.entry(r.status().as_u16().to_string()).or_default() += 1,
+                    Err(e) => *errors.entry(format!("transport: {e}")).or_default() += 1,
+                }
+            }
+            errors
+        }));
+    }
+    let mut errors: BTreeMap<String, u64> = BTreeMap::new();
+    for task in tasks {
+        for (k, v) in task.await? {
+            *errors.entry(k).or_default() += v;
+        }
+    }
+    let created_in = started.elapsed().as_secs_f64();
+    let latencies = match tokio::time::timeout(run.timeout, watcher).await {
+        Ok(result) => result?,
+        Err(_) => bail!("not every pod was Running within {:?}", run.timeout),
+    };
+    let all_running_in = started.elapsed().as_secs_f64();
+    let mut histogram = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?;
+    for latency in latencies.values() {
+        histogram.record((latency.as_micros() as u64).max(1))?;
+    }
+    let ms = |q: f64| histogram.value_at_quantile(q) as f64 / 1000.0;
+    let memory = match (run.agent_pid, rss_before) {
+        (Some(pid), Some(before)) => {
+            let after = rss_bytes(pid)?;
+            json!({"agent_rss_before_mb": before as f64 / 1048576.0, "agent_rss_after_mb": after as f64 / 1048576.0,
+                "agent_rss_growth_per_pod_kb": after.saturating_sub(before) as f64 / 1024.0 / total as f64})
+        }
+        _ => Value::Null,
+    };
+    let report = json!({
+        "workload": "startup", "pods": total, "clients": run.clients, "running": histogram.len(),
+        "create_seconds": created_in, "all_running_seconds": all_running_in,
+        "create_to_running_ms": {"p50": ms(0.50), "p90": ms(0.90), "p99": ms(0.99), "max": histogram.max() as f64 / 1000.0},
+        "memory": memory,
+        "errors": errors,
+    });
+    println!("{report}");
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -177,6 +363,10 @@ async fn main() -> anyhow::Result<()> {
         Workload::Create { clients, count, rate, namespace } => {
             let target = Arc::new(target(&cli.kubeconfig, clients)?);
             create(target, clients, count, rate, namespace).await
+        }
+        Workload::Startup { pods, clients, node, namespace, agent_pid, timeout } => {
+            let target = Arc::new(target(&cli.kubeconfig, clients + 1)?);
+            startup(target, StartupRun { pods, clients, node, namespace, agent_pid, timeout }).await
         }
     }
 }

@@ -57,14 +57,16 @@ pub fn plain_deletion(input: &DeletionInput<'_>, now: Timestamp) -> Deletion {
 fn mark_or_remove(input: &DeletionInput<'_>, grace: i64, now: Timestamp) -> Deletion {
     let at = now.saturating_add(SignedDuration::from_secs(grace)).unwrap_or(now);
     if let (Some(existing), Some(existing_grace)) = (input.deletion_timestamp, input.deletion_grace) {
-        // A second delete may only shorten the grace period.
-        if grace >= existing_grace || at >= existing {
+        // A second delete may only shorten the grace period, and never moves the deadline
+        // later. Grace 0 (the kubelet's final delete, or --force) removes the object even
+        // after the first deadline has passed, as the Kubernetes API server does.
+        if grace >= existing_grace {
             return Deletion::AlreadyDeleting;
         }
         return if grace == 0 && !input.has_finalizers {
             Deletion::Remove
         } else {
-            Deletion::Mark { at, grace_seconds: grace }
+            Deletion::Mark { at: at.min(existing), grace_seconds: grace }
         };
     }
     if grace == 0 && !input.has_finalizers { Deletion::Remove } else { Deletion::Mark { at, grace_seconds: grace } }
@@ -119,8 +121,14 @@ mod tests {
         assert_eq!(pod_deletion(&deleting, now()), Deletion::AlreadyDeleting);
         let shorter = DeletionInput { requested_grace: Some(1), ..deleting.clone() };
         assert_eq!(pod_deletion(&shorter, now()), Deletion::Mark { at: later(1), grace_seconds: 1 });
-        let forced = DeletionInput { requested_grace: Some(0), ..deleting };
+        let forced = DeletionInput { requested_grace: Some(0), ..deleting.clone() };
         assert_eq!(pod_deletion(&forced, now()), Deletion::Remove);
+        // After the deadline has passed, the kubelet's grace-0 delete still removes it.
+        let overdue = DeletionInput { deletion_timestamp: Some(now()), deletion_grace: Some(2), ..forced.clone() };
+        assert_eq!(pod_deletion(&overdue, later(10)), Deletion::Remove);
+        // A shorter grace that would end after the current deadline keeps the deadline.
+        let shorter_late = DeletionInput { requested_grace: Some(20), deletion_timestamp: Some(later(5)), ..deleting };
+        assert_eq!(pod_deletion(&shorter_late, now()), Deletion::Mark { at: later(5), grace_seconds: 20 });
     }
 
     #[test]

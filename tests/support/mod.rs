@@ -35,8 +35,17 @@ impl Server {
         Self::start_with(&[])
     }
 
-    /// Starts a server with extra `serve` flags.
+    /// Starts a server with extra `serve` flags, without a node agent (so pods stay
+    /// wherever the control plane leaves them).
     pub fn start_with(extra: &[&str]) -> Self {
+        let mut args = vec!["--no-agent"];
+        args.extend_from_slice(extra);
+        Self::start_with_agent(&args)
+    }
+
+    /// Starts a server with extra `serve` flags and, unless they say `--no-agent`, its
+    /// in-process node agent.
+    pub fn start_with_agent(extra: &[&str]) -> Self {
         install_crypto();
         let dir = tempfile::tempdir().expect("a temporary directory");
         let mut server = Server {
@@ -95,6 +104,15 @@ impl Server {
         self.ca_pem =
             String::from_utf8(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, ca).unwrap()).unwrap();
         self.child = Some(child);
+    }
+
+    /// A kube-rs client with the admin credentials.
+    pub async fn kube_client(&self) -> kube::Client {
+        install_crypto();
+        let kubeconfig = kube::config::Kubeconfig::read_from(&self.kubeconfig).unwrap();
+        let options = kube::config::KubeConfigOptions::default();
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.unwrap();
+        kube::Client::try_from(config).unwrap()
     }
 
     /// The server's log so far.

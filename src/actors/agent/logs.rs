@@ -88,12 +88,16 @@ pub struct ApiAccess {
     pub ca_pem: String,
 }
 
+/// Who may read which pod's logs, cached: (token hash, namespace, pod) → (checked at,
+/// container names).
+type AllowedCache = HashMap<([u8; 32], String, String), (tokio::time::Instant, Vec<String>)>;
+
 struct LogsState {
     console: Arc<dyn ConsoleSource>,
     api: reqwest::Client,
     server: String,
     clock: Clock,
-    allowed: Mutex<HashMap<([u8; 32], String, String), (tokio::time::Instant, Vec<String>)>>,
+    allowed: Mutex<AllowedCache>,
 }
 
 /// Starts the server on `listen`; returns the bound address.
@@ -245,7 +249,7 @@ async fn container_logs(
         Ok(containers) => containers,
         Err(response) => return response,
     };
-    if !containers.iter().any(|c| *c == container) {
+    if !containers.contains(&container) {
         return text(
             actix_web::http::StatusCode::BAD_REQUEST,
             format!("container {container} is not valid for pod {pod}"),
@@ -265,7 +269,12 @@ async fn container_logs(
         first = stamp(&first, &now);
     }
     if let Some(limit) = options.limit_bytes {
-        first.truncate(first.floor_char_boundary(limit));
+        // The largest char boundary at or below the limit (floor_char_boundary needs 1.91).
+        let mut end = limit.min(first.len());
+        while !first.is_char_boundary(end) {
+            end -= 1;
+        }
+        first.truncate(end);
     }
     if !options.follow {
         return HttpResponse::Ok().content_type("text/plain").body(first);

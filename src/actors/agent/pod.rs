@@ -107,6 +107,8 @@ pub struct PodActor {
     publishing: bool,
     publish_again: bool,
     last_op_done: Option<tokio::time::Instant>,
+    /// When this incarnation first saw the pod's deletion.
+    deletion_seen: Option<Timestamp>,
     registration: Option<Registration>,
     /// The pod's health probes (`actors::agent::probes`).
     probes: ProbeChains,
@@ -120,12 +122,22 @@ fn meta(pod: &Pod) -> (String, String, String) {
     )
 }
 
-fn desired(pod: &Pod) -> Desired {
-    Desired {
-        restart_policy: RestartPolicy::parse(pod.spec.as_ref().and_then(|s| s.restart_policy.as_deref())),
-        deletion_deadline: pod.metadata.deletion_timestamp.as_ref().map(|t| t.0),
-        probes_gate_readiness: probes_gate_readiness(pod),
-    }
+/// What the pod asks for. The grace deadline counts `deletionGracePeriodSeconds` from when
+/// this agent first saw the deletion (`seen`, kept across calls), as the kubelet does:
+/// `deletionTimestamp` has only whole seconds, so on its own it could end the grace period
+/// up to a second early. It still caps the deadline (plus that second), so an agent that
+/// starts long after the deletion halts at once rather than granting a new grace period.
+fn desired(pod: &Pod, seen: &mut Option<Timestamp>, now: Timestamp) -> Desired {
+    let restart_policy = RestartPolicy::parse(pod.spec.as_ref().and_then(|s| s.restart_policy.as_deref()));
+    let probes_gate_readiness = probes_gate_readiness(pod);
+    let Some(stamp) = pod.metadata.deletion_timestamp.as_ref().map(|t| t.0) else {
+        return Desired { restart_policy, deletion_deadline: None, probes_gate_readiness };
+    };
+    let grace = pod.metadata.deletion_grace_period_seconds.unwrap_or(0).max(0);
+    let seen_at = *seen.get_or_insert(now);
+    let from_seen = seen_at.saturating_add(jiff::SignedDuration::from_secs(grace)).unwrap_or(seen_at);
+    let from_stamp = stamp.saturating_add(jiff::SignedDuration::from_secs(1)).unwrap_or(stamp);
+    Desired { restart_policy, deletion_deadline: Some(from_seen.min(from_stamp)), probes_gate_readiness }
 }
 
 fn resume(pod: &Pod) -> Resume {
@@ -203,6 +215,7 @@ impl PodActor {
             publishing: false,
             publish_again: false,
             last_op_done: None,
+            deletion_seen: None,
             registration: None,
             probes,
         }
@@ -437,6 +450,16 @@ impl PodActor {
                         ..DeleteParams::default()
                     };
                     match api.delete(&name, &params).await {
+                        // Still there with nothing holding it: the server did not take the
+                        // final delete; try again rather than forget the pod.
+                        Ok(outcome)
+                            if outcome
+                                .as_ref()
+                                .left()
+                                .is_some_and(|pod| pod.metadata.finalizers.as_ref().is_none_or(Vec::is_empty)) =>
+                        {
+                            transient("the API server kept the pod after a delete with grace 0")
+                        }
                         Ok(_) => OpResult::Done,
                         Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => OpResult::Done,
                         Err(error) => transient(error),
@@ -468,10 +491,11 @@ impl PodActor {
             self.feed(Input::PodGone, ctx);
         }
         if let Some(pod) = self.inbox.pod.take() {
-            let before = desired(&self.pod);
+            let now = self.shared.clock.now();
+            let before = desired(&self.pod, &mut self.deletion_seen, now);
             self.pod = pod;
             self.check_test_fault();
-            let after = desired(&self.pod);
+            let after = desired(&self.pod, &mut self.deletion_seen, now);
             if after != before {
                 self.feed(Input::Desired(after), ctx);
             }
@@ -689,7 +713,9 @@ impl Actor for PodActor {
             self.pod = pod;
         }
         self.check_test_fault();
-        let (state, effects) = PodState::new(desired(&self.pod), resume(&self.pod)).start(self.shared.clock.now());
+        let now = self.shared.clock.now();
+        let desired = desired(&self.pod, &mut self.deletion_seen, now);
+        let (state, effects) = PodState::new(desired, resume(&self.pod)).start(now);
         self.state = Some(state);
         self.apply(effects, ctx);
         self.drain_inbox(ctx);
@@ -745,3 +771,7 @@ impl ProbeHost for PodActor {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "pod_tests.rs"]
+mod tests;

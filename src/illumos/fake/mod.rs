@@ -296,8 +296,8 @@ impl FakeHost {
         Ok(())
     }
 
-    /// Appends one JSON line per finished command to `file` (`seq`, `argv`, `zone`,
-    /// `exitCode` or `outcome`, `injected`), for tests of a separate process.
+    /// Appends one JSON line per received command to `file` (`seq`, `argv`, `zone`,
+    /// `stdin`, `injected`: whether a fault answered it), for tests of a separate process.
     pub fn log_events_to(&self, file: std::fs::File) {
         self.state.lock().event_log = Some(file);
     }
@@ -398,16 +398,21 @@ impl FakeHost {
     }
 
     fn mark(&self, seq: u64, outcome: EventOutcome) {
+        if let Some(event) = self.state.lock().control.event_mut(seq) {
+            event.outcome = outcome;
+        }
+    }
+
+    /// Appends a received command to the event log file, if there is one. Written when
+    /// the command arrives (a hung command that is later abandoned is still logged).
+    fn log_received(&self, seq: u64) {
         let mut guard = self.state.lock();
         let state = &mut *guard;
-        let Some(event) = state.control.event_mut(seq) else { return };
-        event.outcome = outcome;
-        if let Some(file) = &mut state.event_log {
-            let line = event_json(event);
-            // The log is a test aid: a failed write is reported, never fatal.
-            if let Err(error) = std::io::Write::write_all(file, line.as_bytes()) {
-                tracing::warn!(%error, "could not append to the sim event log");
-            }
+        let (Some(file), Some(event)) = (&mut state.event_log, state.control.event_mut(seq)) else { return };
+        let line = event_json(event);
+        // The log is a test aid: a failed write is reported, never fatal.
+        if let Err(error) = std::io::Write::write_all(file, line.as_bytes()) {
+            tracing::warn!(%error, "could not append to the sim event log");
         }
     }
 
@@ -427,18 +432,13 @@ impl FakeHost {
 }
 
 fn event_json(event: &Event) -> String {
-    let mut value = serde_json::json!({
+    let value = serde_json::json!({
         "seq": event.seq,
         "argv": event.argv,
         "zone": event.zone,
+        "stdin": event.stdin,
         "injected": event.injected,
     });
-    match &event.outcome {
-        EventOutcome::Exited(code) => value["exitCode"] = serde_json::json!(code),
-        EventOutcome::TimedOut => value["outcome"] = serde_json::json!("timedOut"),
-        EventOutcome::NotFound => value["outcome"] = serde_json::json!("notFound"),
-        EventOutcome::Running => value["outcome"] = serde_json::json!("running"),
-    }
     let mut line = value.to_string();
     line.push('\n');
     line
@@ -507,6 +507,7 @@ impl Executor for FakeHost {
         let host = self.clone();
         Box::pin(async move {
             let (seq, work, journaled) = host.start(&spec);
+            host.log_received(seq);
             match tokio::time::timeout(spec.timeout, host.complete(seq, work)).await {
                 Ok(Ok(output)) => {
                     if let Some((entry, operation)) = journaled.filter(|_| output.success()) {

@@ -445,6 +445,6 @@ async fn consoles_record_boot_and_halt_and_take_appends_and_the_event_log_file_g
         std::fs::read_to_string(&log).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 6);
     assert_eq!(lines[4]["argv"], serde_json::json!(["/usr/sbin/zoneadm", "-z", "web-1", "boot"]));
-    assert_eq!(lines[4]["exitCode"], 0);
+    assert_eq!(lines[4]["injected"], false);
     assert_eq!(lines[4]["zone"], "web-1");
 }
