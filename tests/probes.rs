@@ -18,7 +18,7 @@ const PATIENCE: Duration = Duration::from_secs(60);
 
 #[tokio::test]
 async fn grpc_probes_are_refused_with_422() {
-    let server = Server::start_with(&["--no-agent"]);
+    let server = Server::start();
     let mut pod = pod_json("grpc");
     pod["spec"]["containers"][0]["livenessProbe"] = json!({"grpc": {"port": 9000}});
     let response = server.client().post(server.at(PODS)).json(&pod).send().await.unwrap();
@@ -67,7 +67,7 @@ fn ready(pod: &Value) -> Option<&str> {
 
 #[tokio::test]
 async fn an_http_readiness_probe_follows_a_real_listener() {
-    let server = Server::start();
+    let server = Server::start_with_agent(&["--node-name", "n1", "--runtime", "sim"]);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let serving = tokio::spawn(async move {

@@ -159,10 +159,20 @@ impl Harness {
     /// `scripts` are the zone's zlogin answers from the start (the first probes run as
     /// soon as the zone does).
     async fn start(subnet: u8, container: Value, scripts: &[(&[&str], ZloginReply)]) -> Self {
+        Self::start_on(FakeHost::new(), 10, subnet, container, scripts).await
+    }
+
+    /// [`Harness::start`] on `host`, with at most `exec_limit` exec probes at once.
+    async fn start_on(
+        host: FakeHost,
+        exec_limit: usize,
+        subnet: u8,
+        container: Value,
+        scripts: &[(&[&str], ZloginReply)],
+    ) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let store = Store::in_memory();
-        let host = FakeHost::new();
         let runtime = IllumosRuntime::new(Arc::new(host.clone()), PlatformProfile::omnios());
         // The node agent makes the pods' etherstub before any pod runs.
         runtime.ensure_etherstub("reddwarf0").await.unwrap();
@@ -187,7 +197,7 @@ impl Harness {
             clock: clock.clone(),
             kubelet_port: 0,
             zone_summary: Default::default(),
-            probes: Arc::new(super::NodeProbes::new(10)),
+            probes: Arc::new(super::NodeProbes::new(exec_limit)),
         });
         let cidr: ipnet::IpNet = format!("127.77.{subnet}.0/24").parse().unwrap();
         let pool = IpamPool::load(cidr, &dir.path().join("ipam.json"), NODE, directory).unwrap();
@@ -529,4 +539,28 @@ async fn probes_stop_when_the_pod_terminates() {
     h.at(60.0).await;
     assert_eq!(h.runs_of(&probe), 6, "no probe runs once the pod terminates");
     assert_eq!(h.host.zone_state(&h.zone), None, "the zone is gone");
+}
+
+#[actix::test]
+async fn exec_probes_queue_for_the_node_limit_and_time_out_only_once_running() {
+    tokio::time::pause();
+    let (live, ready) = (["probe-live"], ["probe-ready"]);
+    let host = FakeHost::new();
+    // Each check takes 800 ms of a 1 s timeout: two at once would fit, one after the
+    // other only if the timeout starts when the permit is held.
+    host.set_duration(Operation::zlogin(), Duration::from_millis(800));
+    let probes = json!({
+        "livenessProbe": {"exec": {"command": live}, "periodSeconds": 10},
+        "readinessProbe": {"exec": {"command": ready}, "periodSeconds": 10},
+    });
+    let scripts: &[(&[&str], ZloginReply)] = &[(&live, ZloginReply::ok("")), (&ready, ZloginReply::ok(""))];
+    let h = Harness::start_on(host, 1, 9, probes, scripts).await;
+    let started = |h: &Harness| h.runs_of(&live) + h.runs_of(&ready);
+    h.at(0.4).await;
+    assert_eq!(started(&h), 1, "the limit of 1 holds the second exec probe back");
+    h.at(1.2).await;
+    assert_eq!(started(&h), 2, "the second starts when the first ends");
+    let pod = h.until_pod("Ready", |p| condition(p, "Ready").as_deref() == Some("True")).await;
+    assert_eq!(restart_count(&pod), 0);
+    assert!(h.events().iter().all(|e| e["reason"] != "Unhealthy"), "no probe timed out: {:#?}", h.events());
 }
