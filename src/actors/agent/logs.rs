@@ -88,16 +88,16 @@ pub struct ApiAccess {
     pub ca_pem: String,
 }
 
-/// Who may read which pod's logs, cached: (token hash, namespace, pod) → (checked at,
-/// container names).
-type AllowedCache = HashMap<([u8; 32], String, String), (tokio::time::Instant, Vec<String>)>;
+/// A caller's token digest, and the pod namespace and name it asked about.
+type AccessKey = ([u8; 32], String, String);
 
 struct LogsState {
     console: Arc<dyn ConsoleSource>,
     api: reqwest::Client,
     server: String,
     clock: Clock,
-    allowed: Mutex<AllowedCache>,
+    /// Recent access checks: when each was made, and the pod's containers.
+    allowed: Mutex<HashMap<AccessKey, (tokio::time::Instant, Vec<String>)>>,
 }
 
 /// Starts the server on `listen`; returns the bound address.
@@ -269,7 +269,8 @@ async fn container_logs(
         first = stamp(&first, &now);
     }
     if let Some(limit) = options.limit_bytes {
-        // The largest char boundary at or below the limit (floor_char_boundary needs 1.91).
+        // The largest char boundary at or below the limit (floor_char_boundary is newer
+        // than the MSRV).
         let mut end = limit.min(first.len());
         while !first.is_char_boundary(end) {
             end -= 1;
