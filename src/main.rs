@@ -145,6 +145,9 @@ struct NodeArgs {
     /// The most pods this node runs.
     #[arg(long, default_value_t = 110)]
     max_pods: u32,
+    /// The most exec probes (zlogin commands) running at once on this node.
+    #[arg(long, default_value_t = reddwarf::actors::agent::probes::DEFAULT_MAX_CONCURRENT_EXEC_PROBES)]
+    max_concurrent_exec_probes: usize,
     /// Installed zone brands, in order of preference.
     #[arg(long, value_delimiter = ',', default_value = "lipkg,sparse,lx")]
     zone_brands: Vec<String>,
@@ -179,6 +182,11 @@ struct NodeArgs {
     /// sim: make an operation take time, such as `zoneadm install=2s` (repeatable).
     #[arg(long = "sim-duration")]
     sim_durations: Vec<String>,
+    /// sim: run this many simulated nodes in this process, the way kwok does (named
+    /// NODE-NAME-0, NODE-NAME-1, …; each has its own Node, Lease, IP pool, pod actors and
+    /// FakeHost, and they share one API client). 1 runs a single node named NODE-NAME.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    sim_nodes: u32,
 }
 
 #[derive(clap::Args)]
@@ -397,17 +405,50 @@ async fn illumos_memory_bytes() -> anyhow::Result<u64> {
     Ok(megabytes << 20)
 }
 
-/// Builds the runtime and starts a node agent.
+/// Builds the runtimes and starts the node agents: one, or with `--runtime sim
+/// --sim-nodes N`, N simulated nodes over one shared API client.
 async fn start_agent(
     args: NodeArgs,
     credentials: Credentials,
     data_dir: PathBuf,
     clock: Clock,
     directory: ActorDirectory,
-) -> anyhow::Result<AgentHandle> {
+) -> anyhow::Result<Vec<AgentHandle>> {
     create_private_dir(&data_dir)?;
     let data_dir = std::fs::canonicalize(&data_dir)?;
     let kind = args.runtime.unwrap_or_else(default_runtime);
+    if args.sim_nodes > 1 && kind != RuntimeKind::Sim {
+        anyhow::bail!("--sim-nodes needs --runtime sim");
+    }
+    let node_name = node_name(&args)?;
+    let client = credentials.client().await.context("building the API client")?;
+    let access = ApiAccess { server: credentials.server.clone(), ca_pem: credentials.ca_pem.clone() };
+    if args.sim_nodes == 1 {
+        let handle = start_node(&args, kind, node_name, data_dir, &client, &access, &clock, &directory).await?;
+        return Ok(vec![handle]);
+    }
+    let mut handles = Vec::new();
+    for index in 0..args.sim_nodes {
+        let name = format!("{node_name}-{index}");
+        let dir = data_dir.join(&name);
+        create_private_dir(&dir)?;
+        handles.push(start_node(&args, kind, name, dir, &client, &access, &clock, &directory).await?);
+    }
+    Ok(handles)
+}
+
+/// Builds one node's runtime and starts its agent.
+#[allow(clippy::too_many_arguments, reason = "wiring: each argument is one shared piece")]
+async fn start_node(
+    args: &NodeArgs,
+    kind: RuntimeKind,
+    node_name: String,
+    data_dir: PathBuf,
+    client: &kube::Client,
+    access: &ApiAccess,
+    clock: &Clock,
+    directory: &ActorDirectory,
+) -> anyhow::Result<AgentHandle> {
     let profile = PlatformProfile::omnios();
     let (runtime, console, capacity): (IllumosRuntime, Arc<dyn ConsoleSource>, Capacity) = match kind {
         RuntimeKind::Sim => {
@@ -446,31 +487,36 @@ async fn start_agent(
             (runtime, Arc::new(ConsoleFiles { dir: PathBuf::from("/var/log/zones") }), capacity)
         }
     };
-    let node_name = node_name(&args)?;
+    let kubelet_listen = match args.kubelet_listen {
+        // Simulated nodes in one process each need a port of their own.
+        Some(listen) if args.sim_nodes > 1 => SocketAddr::new(listen.ip(), 0),
+        Some(listen) => listen,
+        None if args.sim_nodes > 1 => SocketAddr::from(([127, 0, 0, 1], 0)),
+        None => SocketAddr::from(([0, 0, 0, 0], 10250)),
+    };
     let settings = AgentSettings {
         node_name,
         node_ip: args.node_ip.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1])),
         runtime_name: if kind == RuntimeKind::Sim { "sim" } else { "illumos" }.to_string(),
-        brands: args.zone_brands,
-        zonepath_root: args.zonepath_root,
-        zfs_root: args.zfs_root,
-        etherstub: args.etherstub,
-        host_path_prefixes: args.host_path_prefixes,
+        brands: args.zone_brands.clone(),
+        zonepath_root: args.zonepath_root.clone(),
+        zfs_root: args.zfs_root.clone(),
+        etherstub: args.etherstub.clone(),
+        host_path_prefixes: args.host_path_prefixes.clone(),
         capacity,
         reserved_cpu_millis: args.system_reserved_cpu,
         reserved_memory_bytes: args.system_reserved_memory,
         max_pods: args.max_pods,
+        max_concurrent_exec_probes: args.max_concurrent_exec_probes,
         pod_cidr: args.pod_cidr,
         data_dir,
-        kubelet_listen: args.kubelet_listen.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 10250))),
+        kubelet_listen,
         relist_interval: args.relist_interval,
         lease_interval: Duration::from_secs(10),
         status_interval: Duration::from_secs(10),
         test_faults: false,
     };
-    let client = credentials.client().await.context("building the API client")?;
-    let access = ApiAccess { server: credentials.server.clone(), ca_pem: credentials.ca_pem.clone() };
-    Ok(agent::start(settings, runtime, client, console, access, clock, directory)?)
+    Ok(agent::start(settings, runtime, client.clone(), console, access.clone(), clock.clone(), directory.clone())?)
 }
 
 /// The Node's name: `--node-name`, else this host's name.
@@ -525,8 +571,10 @@ async fn run_agent(args: AgentArgs) -> anyhow::Result<()> {
     };
     let clock = Clock::system();
     let directory = ActorDirectory::new(clock.clone());
-    let handle = start_agent(args.node, credentials, args.data_dir, clock, directory).await?;
-    tracing::info!(kubelet = %handle.kubelet_address, node = %handle.context.settings.node_name, "node agent running");
+    let handles = start_agent(args.node, credentials, args.data_dir, clock, directory).await?;
+    for handle in &handles {
+        tracing::info!(kubelet = %handle.kubelet_address, node = %handle.context.settings.node_name, "node agent running");
+    }
     tokio::signal::ctrl_c().await.context("waiting for a signal")?;
     tracing::info!("stopping");
     Ok(())

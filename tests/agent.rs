@@ -474,3 +474,100 @@ async fn an_agent_killed_with_twenty_running_pods_comes_back_to_the_same_zones_a
     let installs = journal.lines().filter(|l| l.contains("\"install\"")).count();
     assert_eq!(installs, 21, "one zone per pod, no duplicates");
 }
+
+#[tokio::test]
+async fn hostile_annotations_and_env_values_never_reach_a_shell_or_zonecfg_as_commands() {
+    let Some(k) = kubectl("1.33") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sim-events.jsonl");
+    let log_arg = log.to_string_lossy().into_owned();
+    let server = Server::start_with_agent(&["--node-name", "n1", "--runtime", "sim", "--sim-event-log", &log_arg]);
+    let client = server.kube_client().await;
+
+    // A value that would end zonecfg's quoted string, or its command, is refused with 422.
+    for (index, value) in ["x\"; delete -F; \"", "line\nadd attr", "back\\slash"].iter().enumerate() {
+        let manifest = server.data_dir().join(format!("bad{index}.json"));
+        let pod = json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": format!("bad{index}"), "annotations": {"zone-attr.reddwarf.io/note": value}},
+            "spec": {"nodeName": "n1", "containers": [{"name": "app", "image": "app:1"}]}});
+        std::fs::write(&manifest, pod.to_string()).unwrap();
+        let run = server.kubectl(&k, &["create", "-f", &manifest.to_string_lossy()]);
+        assert!(!run.status.success(), "{value:?} was accepted");
+        assert!(run.stderr.contains("is invalid") && run.stderr.contains("zone attribute value"), "{}", run.stderr);
+    }
+    let bad_name = pod_on("badname", "n1", json!({}));
+    let mut bad_name = serde_json::to_value(bad_name).unwrap();
+    bad_name["metadata"]["annotations"] = json!({"zone-attr.reddwarf.io/zonename": "other"});
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let refused = pods.create(&PostParams::default(), &serde_json::from_value(bad_name).unwrap()).await.unwrap_err();
+    assert!(matches!(&refused, kube::Error::Api(e) if e.code == 422 && e.reason == "Invalid"), "{refused:?}");
+
+    // Semicolons inside a value are harmless once quoted: the value arrives whole, and no
+    // command runs. Env values never reach the host at all.
+    let mut pod = serde_json::to_value(pod_on(
+        "semi",
+        "n1",
+        json!({"containers": [{"name": "app", "image": "app:1",
+            "env": [{"name": "X", "value": "a; zoneadm -z other halt\n'\"`$(rm -rf /)`"}]}]}),
+    ))
+    .unwrap();
+    pod["metadata"]["annotations"] = json!({"zone-attr.reddwarf.io/note": "a; delete -F; commit; exit"});
+    pods.create(&PostParams::default(), &serde_json::from_value(pod).unwrap()).await.unwrap();
+    wait_for_pod(&client, "semi", is_running).await;
+    let events = sim_events(&log);
+    let script = events.iter().find(|e| line(e) == "zonecfg -z default_semi -f -").unwrap()["stdin"].clone();
+    assert!(
+        script.as_str().unwrap().contains("set value=\"a; delete -F; commit; exit\""),
+        "{}",
+        script.as_str().unwrap()
+    );
+    for event in &events {
+        let text = event.to_string();
+        assert!(!text.contains("rm -rf") && !text.contains("-z other"), "an env value reached the host: {text}");
+    }
+    let programs: std::collections::BTreeSet<String> =
+        events.iter().map(|e| e["argv"][0].as_str().unwrap().to_string()).collect();
+    assert!(programs.iter().all(|p| p.starts_with("/usr/sbin/")), "{programs:?}");
+}
+
+#[tokio::test]
+async fn serve_with_sim_nodes_runs_several_simulated_nodes_in_one_process() {
+    let server = Server::start_with_agent(&["--node-name", "sim", "--runtime", "sim", "--sim-nodes", "3"]);
+    let client = server.kube_client().await;
+    let nodes: Api<Node> = Api::all(client.clone());
+    let names = ["sim-0", "sim-1", "sim-2"];
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    // One pod bound to each node, and three for the scheduler to place.
+    for (i, node) in names.iter().enumerate() {
+        pods.create(&PostParams::default(), &pod_on(&format!("bound{i}"), node, json!({}))).await.unwrap();
+    }
+    for i in 0..3 {
+        let pod: Pod = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": format!("free{i}")}, "spec": {"containers": [{"name": "app", "image": "app:1"}]}}))
+        .unwrap();
+        pods.create(&PostParams::default(), &pod).await.unwrap();
+    }
+    let mut placed = Vec::new();
+    for pod in ["bound0", "bound1", "bound2", "free0", "free1", "free2"] {
+        placed.push(wait_for_pod(&client, pod, is_running).await);
+    }
+    let mut cidrs = BTreeMap::new();
+    for name in names {
+        let node = nodes.get(name).await.unwrap();
+        let ready = node.status.unwrap().conditions.unwrap().into_iter().find(|c| c.type_ == "Ready").unwrap();
+        assert_eq!(ready.status, "True", "{name}");
+        let cidr: ipnet::IpNet = node.spec.unwrap().pod_cidr.unwrap().parse().unwrap();
+        cidrs.insert(name.to_string(), cidr);
+    }
+    let distinct: std::collections::BTreeSet<_> = cidrs.values().collect();
+    assert_eq!(distinct.len(), 3, "{cidrs:?}");
+    for pod in placed {
+        let node = pod.spec.unwrap().node_name.unwrap();
+        let ip: std::net::IpAddr = pod.status.unwrap().pod_ip.unwrap().parse().unwrap();
+        assert!(cidrs[&node].contains(&ip), "{ip} not in {node}'s {}", cidrs[&node]);
+    }
+    for name in names {
+        let leases: Api<k8s_openapi::api::coordination::v1::Lease> = Api::namespaced(client.clone(), "kube-node-lease");
+        assert_eq!(leases.get(name).await.unwrap().spec.unwrap().holder_identity.as_deref(), Some(name));
+    }
+}

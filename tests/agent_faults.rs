@@ -43,6 +43,7 @@ fn settings(dir: &std::path::Path) -> AgentSettings {
         relist_interval: Duration::from_millis(200),
         lease_interval: Duration::from_secs(10),
         status_interval: Duration::from_secs(10),
+        max_concurrent_exec_probes: 10,
         test_faults: true,
     }
 }

@@ -16,6 +16,7 @@
 //! - `security`: authentication, node authorization, TLS verification by curl, Python and
 //!   kubectl, overload (429) with heartbeats kept alive, `/metrics` and health checks.
 //! - `smf`: the SMF manifests and method scripts (XML shape, `sh -n`, property → flag).
+//! - `probes`: gRPC probes refused; an HTTP readiness probe end to end in sim mode.
 #![allow(clippy::disallowed_methods, reason = "tests spawn the server, kubectl and python as real peers")]
 
 mod support;
@@ -30,6 +31,7 @@ mod kube_client;
 mod kubectl;
 mod kubectl_scenarios;
 mod openapi;
+mod probes;
 mod python_client;
 mod security;
 mod smf;

@@ -14,5 +14,6 @@ pub mod join_token;
 pub mod lifecycle;
 pub mod naming;
 pub mod node_health;
+pub mod probe;
 pub mod schedule;
 pub mod zone_plan;

@@ -27,11 +27,9 @@ use crate::logic::naming;
 use crate::model::brands::{BRAND_ANNOTATION, DEFAULT_BRAND};
 use crate::model::k8s::core::v1::{Container, Pod, Volume};
 use crate::model::quantity::{Quantity, parse_quantity};
+pub use crate::model::zone_annotations::{ATTR_ANNOTATION_PREFIX, OWN_ATTR_PREFIX};
+use crate::model::zone_annotations::{attr_name_problem, quotable_problem};
 
-/// Annotations with this prefix become zone `attr` resources named by the rest of the key.
-pub const ATTR_ANNOTATION_PREFIX: &str = "zone-attr.reddwarf.io/";
-/// Attribute names Reddwarf writes itself; annotations may not use this prefix.
-pub const OWN_ATTR_PREFIX: &str = "reddwarf-";
 /// The smallest `capped-memory physical` zonecfg accepts.
 pub const MIN_PHYSICAL_MEMORY: u64 = 1 << 20;
 
@@ -560,19 +558,9 @@ fn check_path(pod: &str, field: &str, path: &str) -> Result<(), PlanError> {
     check_quotable(pod, field, path)
 }
 
-/// zonecfg values are double-quoted; its lexer has no escapes, so a value can hold
-/// anything except a double quote, a backslash and control characters (newline would end
-/// the command).
+/// zonecfg values are double-quoted with no escapes (see [`quotable_problem`]).
 fn check_quotable(pod: &str, field: &str, value: &str) -> Result<(), PlanError> {
-    let reason = if value.contains('"') {
-        "must not contain a double quote"
-    } else if value.contains('\\') {
-        "must not contain a backslash"
-    } else if value.chars().any(char::is_control) {
-        "must not contain control characters (such as newlines)"
-    } else {
-        return Ok(());
-    };
+    let Some(reason) = quotable_problem(value) else { return Ok(()) };
     Err(PlanError::UnsafeValue {
         pod: pod.to_string(),
         field: field.to_string(),
@@ -582,19 +570,12 @@ fn check_quotable(pod: &str, field: &str, value: &str) -> Result<(), PlanError> 
 }
 
 fn check_attr_name(pod: &str, name: &str) -> Result<(), PlanError> {
-    let valid = name.len() <= 64
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
-        && !name.starts_with("zone")
-        && !name.starts_with(OWN_ATTR_PREFIX);
-    if valid {
-        return Ok(());
-    }
+    let Some(reason) = attr_name_problem(name) else { return Ok(()) };
     Err(PlanError::UnsafeValue {
         pod: pod.to_string(),
         field: "attr name".into(),
         value: name.escape_debug().to_string(),
-        reason: "must start with a letter or digit, hold only letters, digits, '-', '.' and '_', and not start with 'zone' or 'reddwarf-'",
+        reason,
     })
 }
 

@@ -11,9 +11,11 @@ pub mod fields;
 pub mod labels;
 pub mod names;
 pub mod patch;
+pub mod probes;
 pub mod quantity;
 pub mod rules;
 pub mod validation;
+pub mod zone_annotations;
 
 /// The Kubernetes wire types, from `k8s-openapi` (API version v1.33).
 pub use k8s_openapi::api as k8s;

@@ -20,6 +20,7 @@ use crate::model::meta::ObjectMeta;
 use crate::model::names::{self, NameRule};
 use crate::model::quantity::parse_quantity;
 use crate::model::validation::{FieldError, config_key, unique_names, validate_labels, validate_meta};
+use crate::model::zone_annotations::{ATTR_ANNOTATION_PREFIX, attr_name_problem, quotable_problem};
 
 /// The rules of one kind.
 pub trait ObjectRules:
@@ -78,6 +79,16 @@ impl ObjectRules for Pod {
                 &json!(brand),
                 KNOWN_BRANDS,
             ));
+        }
+        for (key, value) in self.metadata.annotations.iter().flatten() {
+            let Some(attr) = key.strip_prefix(ATTR_ANNOTATION_PREFIX) else { continue };
+            let field = format!("metadata.annotations[{key}]");
+            if let Some(problem) = attr_name_problem(attr) {
+                errors.push(FieldError::invalid(field.clone(), &json!(key), format!("zone attribute name {problem}")));
+            }
+            if let Some(problem) = quotable_problem(value) {
+                errors.push(FieldError::invalid(field, &json!(value), format!("zone attribute value {problem}")));
+            }
         }
         errors
     }
@@ -151,6 +162,7 @@ pub fn validate_pod_spec(spec: &PodSpec, at: &str) -> Vec<FieldError> {
     let volume_names: Vec<&str> = spec.volumes.iter().flatten().map(|v| v.name.as_str()).collect();
     for (i, c) in spec.containers.iter().enumerate() {
         errors.extend(validate_container(c, &containers_path, i, &volume_names));
+        errors.extend(crate::model::probes::validate_probes(c, &format!("{containers_path}[{i}]")));
     }
     let init_path = format!("{at}.initContainers");
     for (i, c) in spec.init_containers.iter().flatten().enumerate() {

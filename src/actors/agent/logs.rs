@@ -88,12 +88,16 @@ pub struct ApiAccess {
     pub ca_pem: String,
 }
 
+/// A caller's token digest, and the pod namespace and name it asked about.
+type AccessKey = ([u8; 32], String, String);
+
 struct LogsState {
     console: Arc<dyn ConsoleSource>,
     api: reqwest::Client,
     server: String,
     clock: Clock,
-    allowed: Mutex<HashMap<([u8; 32], String, String), (tokio::time::Instant, Vec<String>)>>,
+    /// Recent access checks: when each was made, and the pod's containers.
+    allowed: Mutex<HashMap<AccessKey, (tokio::time::Instant, Vec<String>)>>,
 }
 
 /// Starts the server on `listen`; returns the bound address.
@@ -245,7 +249,7 @@ async fn container_logs(
         Ok(containers) => containers,
         Err(response) => return response,
     };
-    if !containers.iter().any(|c| *c == container) {
+    if !containers.contains(&container) {
         return text(
             actix_web::http::StatusCode::BAD_REQUEST,
             format!("container {container} is not valid for pod {pod}"),
@@ -265,7 +269,13 @@ async fn container_logs(
         first = stamp(&first, &now);
     }
     if let Some(limit) = options.limit_bytes {
-        first.truncate(first.floor_char_boundary(limit));
+        // The largest char boundary at or below the limit (floor_char_boundary is newer
+        // than the MSRV).
+        let mut end = limit.min(first.len());
+        while !first.is_char_boundary(end) {
+            end -= 1;
+        }
+        first.truncate(end);
     }
     if !options.follow {
         return HttpResponse::Ok().content_type("text/plain").body(first);

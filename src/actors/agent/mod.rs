@@ -16,6 +16,7 @@ pub mod ipam;
 pub mod logs;
 pub mod node;
 pub mod pod;
+pub mod probes;
 pub mod router;
 
 use std::net::{IpAddr, SocketAddr};
@@ -103,6 +104,8 @@ pub struct AgentSettings {
     pub lease_interval: Duration,
     /// How often the NodeStatus is checked (and sent when it changed, or once a minute).
     pub status_interval: Duration,
+    /// `--max-concurrent-exec-probes`: exec probes running at once on the node.
+    pub max_concurrent_exec_probes: usize,
     /// Honour the test-only fault annotation ([`pod::TEST_PANIC_ANNOTATION`]). Only code
     /// sets this; no flag does.
     pub test_faults: bool,
@@ -152,6 +155,8 @@ pub struct AgentContext {
     pub kubelet_port: u16,
     /// The zones' observed states, counted by state (the router writes, the node reads).
     pub zone_summary: Mutex<std::collections::BTreeMap<String, usize>>,
+    /// What every pod's probes share (exec-probe permits, the HTTP client).
+    pub probes: Arc<probes::NodeProbes>,
 }
 
 /// Writes events through the API (the agent has no store of its own).
@@ -238,6 +243,7 @@ pub fn start(
         clock.clone(),
     )?;
     let recorder = Recorder::start(Arc::new(KubeEvents::new(client.clone())), clock.clone(), directory.clone());
+    let probes = Arc::new(probes::NodeProbes::new(settings.max_concurrent_exec_probes));
     let context = Arc::new(AgentContext {
         settings,
         runtime,
@@ -247,6 +253,7 @@ pub fn start(
         clock,
         kubelet_port: kubelet_address.port(),
         zone_summary: Mutex::default(),
+        probes,
     });
     let node = node::NodeAgent::new(context.clone()).start();
     Ok(AgentHandle { node, kubelet_address, context })

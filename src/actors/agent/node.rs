@@ -74,11 +74,11 @@ pub fn node_labels(shared: &AgentContext) -> BTreeMap<String, String> {
 }
 
 fn quantity_bytes(bytes: u64) -> String {
-    if bytes % (1 << 20) == 0 { format!("{}Mi", bytes >> 20) } else { bytes.to_string() }
+    if bytes.is_multiple_of(1 << 20) { format!("{}Mi", bytes >> 20) } else { bytes.to_string() }
 }
 
 fn quantity_cpu(millis: u64) -> String {
-    if millis % 1000 == 0 { (millis / 1000).to_string() } else { format!("{millis}m") }
+    if millis.is_multiple_of(1000) { (millis / 1000).to_string() } else { format!("{millis}m") }
 }
 
 /// The NodeStatus, heartbeat times set to `now` and transition times kept from `previous`.

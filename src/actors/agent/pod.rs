@@ -22,6 +22,7 @@ use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
 
 use crate::actors::agent::AgentContext;
 use crate::actors::agent::ipam::{AllocateIp, IpamPool, ReleaseIp};
+use crate::actors::agent::probes::{ProbeChains, ProbeHost, ProbeTarget};
 use crate::actors::coalesce::{Kick, Latest};
 use crate::actors::directory::{Describe, Registration};
 use crate::actors::supervision::ChildExited;
@@ -30,10 +31,11 @@ use crate::illumos::zoneadm::{InstallSource, ZoneState};
 use crate::logic::events::{EventSpec, InvolvedObject};
 use crate::logic::lifecycle::status::{StatusContext, comparable, render_status};
 use crate::logic::lifecycle::{
-    Desired, Effect, Failure, FailureKind, Input, Op, OpResult, PodState, RestartPolicy, Resume, Termination,
-    ZoneStatus, step,
+    ContainerState, Desired, Effect, Failure, FailureKind, Input, Op, OpResult, PodState, RestartPolicy, Resume, Stage,
+    Termination, ZoneStatus, step,
 };
 use crate::logic::naming;
+use crate::logic::probe::{ProbeDecision, pod_termination_grace, probes_gate_readiness};
 use crate::logic::zone_plan::{PodNetwork, ZonePlan, plan_zone};
 use crate::model::k8s::core::v1::{ConfigMap, Pod, PodStatus, Secret};
 
@@ -108,6 +110,8 @@ pub struct PodActor {
     /// When this incarnation first saw the pod's deletion.
     deletion_seen: Option<Timestamp>,
     registration: Option<Registration>,
+    /// The pod's health probes (`actors::agent::probes`).
+    probes: ProbeChains,
 }
 
 fn meta(pod: &Pod) -> (String, String, String) {
@@ -125,14 +129,15 @@ fn meta(pod: &Pod) -> (String, String, String) {
 /// starts long after the deletion halts at once rather than granting a new grace period.
 fn desired(pod: &Pod, seen: &mut Option<Timestamp>, now: Timestamp) -> Desired {
     let restart_policy = RestartPolicy::parse(pod.spec.as_ref().and_then(|s| s.restart_policy.as_deref()));
+    let probes_gate_readiness = probes_gate_readiness(pod);
     let Some(stamp) = pod.metadata.deletion_timestamp.as_ref().map(|t| t.0) else {
-        return Desired { restart_policy, deletion_deadline: None };
+        return Desired { restart_policy, deletion_deadline: None, probes_gate_readiness };
     };
     let grace = pod.metadata.deletion_grace_period_seconds.unwrap_or(0).max(0);
     let seen_at = *seen.get_or_insert(now);
     let from_seen = seen_at.saturating_add(jiff::SignedDuration::from_secs(grace)).unwrap_or(seen_at);
     let from_stamp = stamp.saturating_add(jiff::SignedDuration::from_secs(1)).unwrap_or(stamp);
-    Desired { restart_policy, deletion_deadline: Some(from_seen.min(from_stamp)) }
+    Desired { restart_policy, deletion_deadline: Some(from_seen.min(from_stamp)), probes_gate_readiness }
 }
 
 fn resume(pod: &Pod) -> Resume {
@@ -189,6 +194,7 @@ impl PodActor {
         let (uid, namespace, name) = meta(&pod);
         let zone = naming::zone_name(&namespace, &name);
         let accepted_at = shared.clock.now();
+        let probes = ProbeChains::new(resume(&pod).running_since);
         Self {
             uid,
             namespace,
@@ -211,6 +217,7 @@ impl PodActor {
             last_op_done: None,
             deletion_seen: None,
             registration: None,
+            probes,
         }
     }
 
@@ -232,9 +239,33 @@ impl PodActor {
         let (state, effects) = step(state, input, self.shared.clock.now());
         self.state = Some(state);
         self.apply(effects, ctx);
+        self.sync_probes(ctx);
         if let (Some(r), Some(state)) = (&self.registration, &self.state) {
             r.set_state(state.summary());
             r.set_in_flight(u32::try_from(self.ops.len()).unwrap_or(u32::MAX));
+        }
+    }
+
+    /// Probes run while the zone runs (a new run starts them afresh) and stop otherwise,
+    /// termination included. Their initial readiness goes to the lifecycle.
+    fn sync_probes(&mut self, ctx: &mut Context<Self>) {
+        let Some(state) = &self.state else { return };
+        let run = match (state.stage, &state.container) {
+            (Stage::Running, ContainerState::Running { started_at }) => Some(*started_at),
+            _ => None,
+        };
+        let target = ProbeTarget {
+            runtime: self.shared.runtime.clone(),
+            node: self.shared.probes.clone(),
+            zone: self.zone.clone(),
+            pod_ip: state.ip,
+        };
+        let pod = self.pod.clone();
+        let now = self.shared.clock.now();
+        if let Some(ready) = ProbeChains::sync(self, ctx, &pod, run, now, target)
+            && self.state.as_ref().is_some_and(|s| s.ready != ready)
+        {
+            self.feed(Input::Readiness(ready), ctx);
         }
     }
 
@@ -276,6 +307,11 @@ impl PodActor {
     }
 
     fn record(&self, warning: bool, reason: &str, message: String) {
+        self.record_about(warning, reason, message, String::new());
+    }
+
+    /// Records an event on the pod about `field_path` (`spec.containers{NAME}`).
+    fn record_about(&self, warning: bool, reason: &str, message: String, field_path: String) {
         self.shared.recorder.record(EventSpec {
             involved: InvolvedObject {
                 kind: "Pod".into(),
@@ -283,7 +319,7 @@ impl PodActor {
                 namespace: self.namespace.clone(),
                 name: self.name.clone(),
                 uid: self.uid.clone(),
-                field_path: String::new(),
+                field_path,
             },
             warning,
             reason: reason.to_string(),
@@ -683,6 +719,7 @@ impl Actor for PodActor {
         self.state = Some(state);
         self.apply(effects, ctx);
         self.drain_inbox(ctx);
+        self.sync_probes(ctx);
         if let (Some(r), Some(state)) = (&self.registration, &self.state) {
             r.set_state(state.summary());
         }
@@ -713,3 +750,28 @@ impl Handler<Describe> for PodActor {
         format!("{state}; zone {}; {} operations, {} timers", self.zone, self.ops.len(), self.timers.len())
     }
 }
+
+impl ProbeHost for PodActor {
+    fn probe_chains(&mut self) -> &mut ProbeChains {
+        &mut self.probes
+    }
+
+    fn on_probe_decisions(&mut self, decisions: Vec<ProbeDecision>, ctx: &mut Context<Self>) {
+        for decision in decisions {
+            match decision {
+                ProbeDecision::Ready(ready) => self.feed(Input::Readiness(ready), ctx),
+                ProbeDecision::Restart { grace, .. } => {
+                    let grace = grace.unwrap_or_else(|| pod_termination_grace(&self.pod));
+                    self.feed(Input::Kill { grace }, ctx);
+                }
+                ProbeDecision::Event { warning, reason, message, container } => {
+                    self.record_about(warning, reason, message, format!("spec.containers{{{container}}}"));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "pod_tests.rs"]
+mod tests;

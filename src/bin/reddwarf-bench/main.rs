@@ -63,6 +63,12 @@ enum Workload {
         rate: f64,
         #[arg(long, default_value = "startup")]
         namespace: String,
+        /// Bind the pods to this node directly (default: the scheduler places them).
+        #[arg(long)]
+        node: Option<String>,
+        /// The agent's pid, to report its memory growth per running pod.
+        #[arg(long)]
+        agent_pid: Option<u32>,
         /// How long to wait for the last pod to run.
         #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
         timeout: Duration,
@@ -160,9 +166,9 @@ async fn main() -> anyhow::Result<()> {
                 create::CreateLoad { clients, count, rate, namespace, prefix: format!("b{:x}", std::process::id()) };
             create::run(target, &load, Arc::new(AtomicBool::new(false))).await.report(&load)
         }
-        Workload::Startup { pods, rate, namespace, timeout } => {
+        Workload::Startup { pods, rate, namespace, node, agent_pid, timeout } => {
             let target = target(&cli.kubeconfig, 64)?;
-            startup::run(target, startup::Startup { pods, rate, namespace, timeout }).await?
+            startup::run(target, startup::Startup { pods, rate, namespace, node, agent_pid, timeout }).await?
         }
         Workload::Fanout { watchers, rate, seconds, namespace, server_pid } => {
             let target = target(&cli.kubeconfig, watchers + 16)?;

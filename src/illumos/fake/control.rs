@@ -128,17 +128,24 @@ pub struct ZloginReply {
     pub stdout: String,
     /// stderr.
     pub stderr: String,
+    /// Never finish (the caller's timeout kills the command); the rest is ignored.
+    pub hang: bool,
 }
 
 impl ZloginReply {
+    /// Never finish, as a hung command in the zone: only the caller's timeout ends it.
+    pub fn hang() -> Self {
+        Self { hang: true, ..Self::default() }
+    }
+
     /// Exit 0 with this stdout.
     pub fn ok(stdout: impl Into<String>) -> Self {
-        Self { exit_code: 0, stdout: stdout.into(), stderr: String::new() }
+        Self { exit_code: 0, stdout: stdout.into(), stderr: String::new(), hang: false }
     }
 
     /// This exit code and stderr.
     pub fn fail(exit_code: i32, stderr: impl Into<String>) -> Self {
-        Self { exit_code, stdout: String::new(), stderr: stderr.into() }
+        Self { exit_code, stdout: String::new(), stderr: stderr.into(), hang: false }
     }
 }
 

@@ -5,7 +5,9 @@
 //! compacted as it goes: deleting a zone, link, address or dataset drops the commands that
 //! made it, so the journal holds only what still exists. It is rewritten atomically
 //! (temporary file, fsync, rename, fsync of the directory) after each change, before the
-//! command's caller sees success.
+//! command's caller sees success; changes that arrive while a write is under way share the
+//! next write (group commit), so a thousand concurrent pods do not queue for a thousand
+//! fsyncs.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -63,17 +65,24 @@ pub(crate) fn changes_host(operation: &Operation) -> bool {
 /// The journal file and its entries.
 pub(crate) struct Journal {
     path: PathBuf,
-    entries: Vec<Entry>,
-    generation: u64,
-    written: Arc<Mutex<u64>>,
+    shared: Arc<Shared>,
 }
 
-/// A snapshot to write outside the host's lock.
+/// What the journal and its writes share. Lock order: `writer` before `entries` (the
+/// host's own lock may be held while taking `entries`, never `writer`).
+struct Shared {
+    /// The entries, each with its JSON line (serialised once), and their generation.
+    entries: Mutex<(u64, Vec<(Entry, String)>)>,
+    /// Held while writing; the generation on disk.
+    writer: Mutex<u64>,
+}
+
+/// A change that must be on disk before its command reports success. Writing it writes
+/// the newest state, so concurrent changes share one write (group commit).
 pub(crate) struct PendingWrite {
     path: PathBuf,
-    bytes: Vec<u8>,
     generation: u64,
-    written: Arc<Mutex<u64>>,
+    shared: Arc<Shared>,
 }
 
 impl Journal {
@@ -92,12 +101,9 @@ impl Journal {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(io(e)),
         };
-        let journal = Self {
-            path: path.to_path_buf(),
-            entries: entries.clone(),
-            generation: 0,
-            written: Arc::new(Mutex::new(0)),
-        };
+        let lines = entries.iter().map(|e| (e.clone(), line(e))).collect();
+        let shared = Shared { entries: Mutex::new((0, lines)), writer: Mutex::new(0) };
+        let journal = Self { path: path.to_path_buf(), shared: Arc::new(shared) };
         Ok((journal, entries))
     }
 
@@ -123,33 +129,45 @@ impl Journal {
                 _ => false,
             }
         };
-        let before = self.entries.len();
-        self.entries.retain(|e| !undone(e));
-        if self.entries.len() == before {
-            self.entries.push(entry);
+        let mut guard = self.shared.entries.lock();
+        let (generation, entries) = &mut *guard;
+        let before = entries.len();
+        entries.retain(|(e, _)| !undone(e));
+        if entries.len() == before {
+            let json = line(&entry);
+            entries.push((entry, json));
         }
-        self.generation += 1;
-        let mut bytes = Vec::new();
-        for e in &self.entries {
-            // Serialising plain strings cannot fail.
-            let _ = serde_json::to_writer(&mut bytes, e);
-            bytes.push(b'\n');
-        }
-        PendingWrite { path: self.path.clone(), bytes, generation: self.generation, written: self.written.clone() }
+        *generation += 1;
+        PendingWrite { path: self.path.clone(), generation: *generation, shared: self.shared.clone() }
     }
 }
 
+/// An entry as a journal line.
+fn line(entry: &Entry) -> String {
+    // Serialising plain strings cannot fail.
+    let mut json = serde_json::to_string(entry).unwrap_or_default();
+    json.push('\n');
+    json
+}
+
 impl PendingWrite {
-    /// Writes the snapshot unless a newer one is already on disk. Blocking: call it from a
-    /// blocking thread.
+    /// Makes sure this change is on disk: writes the newest state unless a write that
+    /// covers this change has already happened. Blocking: call it from a blocking thread.
     pub fn write(self) -> Result<(), JournalError> {
-        let mut written = self.written.lock();
+        let mut written = self.shared.writer.lock();
         if *written >= self.generation {
             return Ok(());
         }
-        write_atomically(&self.path, &self.bytes)
-            .map_err(|source| JournalError::Io { path: self.path.clone(), source })?;
-        *written = self.generation;
+        let (generation, bytes) = {
+            let guard = self.shared.entries.lock();
+            let mut bytes = Vec::with_capacity(guard.1.iter().map(|(_, json)| json.len()).sum());
+            for (_, json) in &guard.1 {
+                bytes.extend_from_slice(json.as_bytes());
+            }
+            (guard.0, bytes)
+        };
+        write_atomically(&self.path, &bytes).map_err(|source| JournalError::Io { path: self.path.clone(), source })?;
+        *written = generation;
         Ok(())
     }
 }
@@ -220,5 +238,20 @@ mod tests {
         assert!(!changes_host(&Operation::zoneadm("list")));
         assert!(!changes_host(&Operation::dladm("show-vnic")));
         assert!(!changes_host(&Operation::zlogin()));
+    }
+
+    #[test]
+    fn one_write_covers_every_change_recorded_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("host.journal");
+        let (mut journal, _) = Journal::open(&path).unwrap();
+        let first = journal.record(entry(&["/usr/sbin/zfs", "create", "a/b"], None), &Operation::zfs("create"));
+        let second = journal.record(entry(&["/usr/sbin/zfs", "create", "a/c"], None), &Operation::zfs("create"));
+        first.write().unwrap();
+        assert_eq!(Journal::open(&path).unwrap().1.len(), 2, "the first write wrote the newest state");
+        // The second change is already on disk, so its write does nothing.
+        std::fs::write(&path, "").unwrap();
+        second.write().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
     }
 }

@@ -80,6 +80,8 @@ pub(crate) enum Outcome {
         busy: Option<(String, u64)>,
         finish: Finish,
     },
+    /// Never finishes (a scripted hang); the caller's timeout abandons it.
+    Hang,
 }
 
 /// The emulated host. Cheap to clone; clones share the host.
@@ -344,7 +346,7 @@ impl FakeHost {
         let outcome = match tool {
             Tool::Zonecfg => Outcome::Done(zones::zonecfg(state, args, stdin)),
             Tool::Zoneadm => zones::zoneadm(state, args),
-            Tool::Zlogin => Outcome::Done(zlogin::zlogin(state, args, stdin, seq)),
+            Tool::Zlogin => zlogin::zlogin(state, args, stdin, seq),
             Tool::Dladm => Outcome::Done(state.links.command(args)),
             Tool::Ipadm => {
                 let links = &state.links;
@@ -364,6 +366,7 @@ impl FakeHost {
                 let guard = busy.map(|(zone, token)| BusyGuard { state: Arc::clone(&self.state), zone, token });
                 (seq, Work::Later { delay, finish, guard }, journaled)
             }
+            Outcome::Hang => (seq, Work::Hang, None),
         }
     }
 

@@ -7,11 +7,11 @@
 //! show-addr`, `svcs` for the multi-user milestone). Redirections and `$` expansion are not
 //! emulated (they are kept as literal words).
 
-use super::HostState;
 use super::args::{fail, getopt, has, value};
 use super::control::strip_env;
 use super::ipadm::{render_addresses, zone_addresses};
 use super::messages as msg;
+use super::{HostState, Outcome};
 use crate::illumos::exec::CommandOutput;
 use crate::illumos::zoneadm::ZoneState;
 
@@ -111,8 +111,16 @@ pub(crate) fn split_shell(line: &str) -> Result<Vec<(Joiner, Vec<String>)>, Stri
     Ok(commands)
 }
 
-/// Runs `zlogin ARGS…`; `seq` is the event to annotate with the in-zone commands.
-pub(crate) fn zlogin(host: &mut HostState, args: &[String], stdin: Option<&[u8]>, seq: u64) -> CommandOutput {
+/// Runs `zlogin ARGS…`; `seq` is the event to annotate with the in-zone commands. A
+/// command scripted to hang ([`ZloginReply::hang`](super::ZloginReply::hang)) never
+/// finishes: the caller's timeout kills it.
+pub(crate) fn zlogin(host: &mut HostState, args: &[String], stdin: Option<&[u8]>, seq: u64) -> Outcome {
+    let mut hangs = false;
+    let output = run(host, args, stdin, seq, &mut hangs);
+    if hangs { Outcome::Hang } else { Outcome::Done(output) }
+}
+
+fn run(host: &mut HostState, args: &[String], stdin: Option<&[u8]>, seq: u64, hangs: &mut bool) -> CommandOutput {
     let (options, operands) = match getopt(args, "QESNindCIl:e:") {
         Ok(parsed) => parsed,
         Err(_) => return fail(2, msg::zlogin_usage()),
@@ -158,11 +166,12 @@ pub(crate) fn zlogin(host: &mut HostState, args: &[String], stdin: Option<&[u8]>
         if !run {
             continue;
         }
-        let reply = host.control.zlogin_reply(zone, argv).map(|r| CommandOutput {
-            exit_code: r.exit_code,
-            stdout: r.stdout,
-            stderr: r.stderr,
-        });
+        let reply = host.control.zlogin_reply(zone, argv);
+        if reply.as_ref().is_some_and(|r| r.hang) {
+            *hangs = true;
+            return output;
+        }
+        let reply = reply.map(|r| CommandOutput { exit_code: r.exit_code, stdout: r.stdout, stderr: r.stderr });
         let result = reply.unwrap_or_else(|| builtin(zone, strip_env(argv), &input, &allowed));
         output.exit_code = result.exit_code;
         output.stdout.push_str(&result.stdout);

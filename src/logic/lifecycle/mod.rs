@@ -45,6 +45,9 @@ use crate::logic::backoff::Backoff;
 /// Retrying a failed host or API operation: 1 s doubling to 5 min.
 pub const RETRY: Backoff = Backoff { base: Duration::from_secs(1), cap: Duration::from_secs(300) };
 
+/// The exit code of a zone killed because a probe failed (a container killed by SIGKILL).
+pub const KILLED_EXIT_CODE: i32 = 137;
+
 /// How often a zone in a transitional state (shutting_down, down, mounted) is looked at
 /// again while the machine waits for it to settle.
 pub const SETTLE_POLL: Duration = Duration::from_secs(1);
@@ -136,6 +139,9 @@ pub struct Desired {
     /// `metadata.deletionTimestamp`: the pod is terminating and its zone must be halted by
     /// then.
     pub deletion_deadline: Option<Timestamp>,
+    /// The pod has startup or readiness probes: each run of its zone starts not ready,
+    /// until the probes say otherwise ([`Input::Readiness`]).
+    pub probes_gate_readiness: bool,
 }
 
 /// An operation the actor carries out for the machine.
@@ -249,9 +255,16 @@ pub enum Input {
         /// The timer id from [`Effect::StartTimer`].
         id: u64,
     },
-    /// The readiness verdict (from probes, in a later issue; until then the actor never
-    /// sends it and a running zone counts as ready).
+    /// The readiness verdict of the pod's probes (a pod without probes is never sent one
+    /// and counts as ready while its zone runs).
     Readiness(bool),
+    /// A liveness or startup probe failed at its threshold: stop the running zone
+    /// (shutdown, halt once `grace` has passed) and treat that as an exit with code 137,
+    /// which the restart policy then judges like any other exit.
+    Kill {
+        /// How long the zone may take to shut down before it is halted.
+        grace: Duration,
+    },
 }
 
 /// What the actor must do.
@@ -410,6 +423,9 @@ pub struct PodState {
     pub crash_attempt: u32,
     /// The readiness verdict; true until probes say otherwise.
     pub ready: bool,
+    /// A probe asked for the running zone to be killed ([`Input::Kill`]); the pending
+    /// grace timer, if any.
+    pub killing: Option<Option<u64>>,
     /// The container has been running at least once (phase Running rather than Pending).
     pub has_run: bool,
     next_id: u64,
@@ -457,6 +473,7 @@ impl PodState {
             restart_count: resume.restart_count,
             crash_attempt: 0,
             ready: true,
+            killing: None,
             has_run: resume.has_run,
             next_id: 1,
         }
@@ -545,6 +562,7 @@ impl PodState {
             return;
         }
         self.stage = Stage::Terminating;
+        self.killing = None;
         self.cancel_op(effects);
         self.wake = None;
         self.failures = 0;
@@ -574,11 +592,11 @@ impl PodState {
         }
         match self.stage {
             Stage::Finished | Stage::Completed | Stage::BackOff => {}
-            Stage::Running => {
-                if self.zone.is_none() {
-                    self.run(Op::Observe, effects);
-                }
-            }
+            Stage::Running => match self.zone {
+                None => self.run(Op::Observe, effects),
+                Some(zone) if self.killing.is_some() => self.advance_killing(zone, now, effects),
+                Some(_) => {}
+            },
             Stage::Creating => self.advance_creating(now, effects),
             Stage::Terminating => self.advance_terminating(effects),
         }
@@ -603,9 +621,27 @@ impl PodState {
         self.failures = 0;
         self.image_failures = 0;
         self.has_run = true;
+        self.ready = !self.desired.probes_gate_readiness;
         if !matches!(self.container, ContainerState::Running { .. }) {
             self.container = ContainerState::Running { started_at: now };
             effects.push(Effect::Event { warning: false, reason: "Started", message: "Started the pod's zone".into() });
+        }
+    }
+
+    /// Stops a zone a probe asked to kill: shutdown, halt once the grace timer fired, and
+    /// once it is down, an exit with code 137 (as a killed container reports).
+    fn advance_killing(&mut self, zone: ZoneStatus, now: Timestamp, effects: &mut Vec<Effect>) {
+        match zone {
+            ZoneStatus::Running if !self.halt_due => self.run(Op::Shutdown, effects),
+            ZoneStatus::ShuttingDown if !self.halt_due => self.sleep(Wake::Retry, SETTLE_POLL, effects),
+            ZoneStatus::Running | ZoneStatus::Ready | ZoneStatus::ShuttingDown | ZoneStatus::Down => {
+                self.run(Op::Halt, effects)
+            }
+            _ => {
+                self.killing = None;
+                self.halt_due = false;
+                self.exit(KILLED_EXIT_CODE, "Error", zone, now, effects);
+            }
         }
     }
 
@@ -700,13 +736,17 @@ impl PodState {
     /// A fresh observation of the zone, when nothing is in flight.
     fn observed(&mut self, zone: ZoneStatus, now: Timestamp, effects: &mut Vec<Effect>) {
         self.zone = Some(zone);
-        if self.stage == Stage::Running && zone != ZoneStatus::Running && !zone.settling() {
+        if self.stage == Stage::Running && zone != ZoneStatus::Running && !zone.settling() && self.killing.is_none() {
             self.exited(zone, now, effects);
         }
     }
 
     fn exited(&mut self, zone: ZoneStatus, now: Timestamp, effects: &mut Vec<Effect>) {
         let (exit_code, reason) = if zone == ZoneStatus::Installed { (0, "Completed") } else { (1, "Error") };
+        self.exit(exit_code, reason, zone, now, effects);
+    }
+
+    fn exit(&mut self, exit_code: i32, reason: &str, zone: ZoneStatus, now: Timestamp, effects: &mut Vec<Effect>) {
         let started_at = match self.container {
             ContainerState::Running { started_at } => Some(started_at),
             _ => None,
@@ -740,6 +780,21 @@ impl PodState {
     }
 
     fn timer(&mut self, id: u64, effects: &mut Vec<Effect>) {
+        if let Some(kill_timer) = self.killing
+            && kill_timer == Some(id)
+        {
+            // The kill's grace period is over: halt rather than wait for the shutdown.
+            self.killing = Some(None);
+            self.halt_due = true;
+            if matches!(self.op, Some((_, Op::Shutdown))) {
+                self.cancel_op(effects);
+            }
+            if matches!(self.wake, Some((_, Wake::Retry))) {
+                self.wake = None;
+                self.zone = None;
+            }
+            return;
+        }
         if self.deadline_timer == Some(id) {
             self.deadline_timer = None;
             if matches!(self.op, Some((_, Op::Shutdown))) {
@@ -838,6 +893,13 @@ pub fn step(state: PodState, input: Input, now: Timestamp) -> (PodState, Vec<Eff
         },
         Input::TimerFired { id } => state.timer(id, &mut effects),
         Input::Readiness(ready) => state.ready = ready,
+        Input::Kill { grace } => {
+            if state.stage == Stage::Running && state.killing.is_none() {
+                let id = state.id();
+                state.killing = Some(Some(id));
+                effects.push(Effect::StartTimer { id, after: grace });
+            }
+        }
     }
     state.advance(now, &mut effects);
     if state.shown() != before {

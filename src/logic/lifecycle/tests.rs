@@ -493,3 +493,66 @@ fn restart_policy_parsing() {
     assert_eq!(RestartPolicy::parse(Some("Never")), RestartPolicy::Never);
     assert_eq!(humanize(Duration::from_secs(160)), "2m40s");
 }
+
+#[test]
+fn a_probe_kill_shuts_down_then_exits_137_under_the_restart_policy() {
+    // (policy, does the shutdown finish before the grace timer?, restarts?)
+    let table = [
+        (RestartPolicy::Always, true, true),
+        (RestartPolicy::OnFailure, false, true),
+        (RestartPolicy::Never, true, false),
+    ];
+    for (policy, graceful, restarts) in table {
+        let mut d = Driver::running(Desired { restart_policy: policy, ..Desired::default() });
+        let effects = d.feed(Input::Kill { grace: Duration::from_secs(5) });
+        assert_eq!(runs(&effects), [Op::Shutdown]);
+        assert_eq!(timers(&effects), [Duration::from_secs(5)]);
+        assert!(d.feed(Input::Kill { grace: Duration::from_secs(1) }).is_empty(), "a second kill is ignored");
+        // A relist seeing the zone halted meanwhile is not a clean exit.
+        d.feed(Input::Observed(ZoneStatus::Installed));
+        assert_eq!(d.in_flight(), Some(Op::Shutdown));
+        let effects = if graceful {
+            d.ok(Op::Shutdown)
+        } else {
+            let Some(Some(timer)) = d.state.killing else { panic!("{:?}", d.state) };
+            let effects = d.feed(Input::TimerFired { id: timer });
+            assert_eq!(runs(&effects), [Op::Observe], "the grace period is over: look, then halt");
+            d.observe(ZoneStatus::ShuttingDown);
+            d.ok(Op::Halt)
+        };
+        let last = d.state.last_termination.clone().unwrap();
+        assert_eq!((last.exit_code, last.reason.as_str()), (137, "Error"), "{policy:?}");
+        assert!(effects.contains(&Effect::PublishStatus));
+        assert!(d.state.killing.is_none());
+        if restarts {
+            assert_eq!(d.state.stage, Stage::BackOff, "{policy:?}");
+            d.fire_wake();
+            assert_eq!(d.state.restart_count, 1);
+            d.observe(ZoneStatus::Installed);
+            d.ok(Op::Boot);
+            assert_eq!(d.state.stage, Stage::Running);
+        } else {
+            assert_eq!((d.state.stage, d.state.phase()), (Stage::Completed, "Failed"));
+        }
+    }
+    // Not running: nothing to kill.
+    let mut creating = Driver::new(Desired::default());
+    assert!(timers(&creating.feed(Input::Kill { grace: Duration::from_secs(5) })).is_empty());
+}
+
+#[test]
+fn a_pod_gated_by_probes_starts_each_run_unready() {
+    let gated = Desired { probes_gate_readiness: true, ..Desired::default() };
+    let mut d = Driver::running(gated.clone());
+    assert!(!d.state.is_ready(), "not ready before the probes' first success");
+    d.feed(Input::Readiness(true));
+    assert!(d.state.is_ready());
+    // An adopted running zone starts unready too.
+    let resumed = Resume { running_since: Some(t0()), has_run: true, ..Resume::default() };
+    let mut adopted = Driver::resume(gated, resumed);
+    adopted.observe(ZoneStatus::Running);
+    adopted.finish(Op::AllocateIp, OpResult::IpAllocated(ip()));
+    assert_eq!(adopted.state.stage, Stage::Running);
+    assert!(!adopted.state.is_ready());
+    assert!(Driver::running(Desired::default()).state.is_ready(), "no probes: ready while running");
+}
