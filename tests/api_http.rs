@@ -359,6 +359,10 @@ async fn namespaces_gate_creation() {
     // removing the empty namespace before the create below.
     let team = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team", "finalizers": ["example.com/hold"]}});
     assert_eq!(send(client.post(server.at("/api/v1/namespaces")).json(&team)).await.0, StatusCode::CREATED);
+    // A pod on a node no agent runs keeps the namespace Terminating (an empty one could be
+    // removed by the namespace controller before the next request).
+    let holder = send(client.post(server.at("/api/v1/namespaces/team/pods")).json(&parked_pod_json("holder"))).await;
+    assert_eq!(holder.0, StatusCode::CREATED);
     let (status, terminating) = send(client.delete(server.at("/api/v1/namespaces/team"))).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(terminating["status"]["phase"], "Terminating");
