@@ -60,8 +60,10 @@ w1() {
 
 w2() {
     for rate in 20 0; do
-        start_server --runtime sim --max-pods 1100
-        record w2 "$BIN/reddwarf-bench" startup --pods 1000 --rate "$rate"
+        # A /22 block per node, so one node has addresses for all 1,000 pods.
+        start_server --runtime sim --max-pods 1100 --node-cidr-prefix 22
+        record w2 "$BIN/reddwarf-bench" startup --pods 1000 --rate "$rate" --agent-pid "$SERVER_PID" \
+            --namespace "startup-$rate"
         stop_server
     done
 }
