@@ -15,6 +15,7 @@
 //! - [`api`]: the Kubernetes HTTP API.
 //! - [`fuzzing`]: the byte-level entry points the fuzz targets and `tests/fuzz.rs` share.
 //! - [`join`]: a node joining with a token (the agent's side); [`tokens`]: creating them.
+//! - [`durable_file`]: crash-safe whole-file writes for small state files.
 //! - [`metrics`]: the shared Prometheus registry every layer above `logic` observes into.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -22,6 +23,7 @@
 pub mod actors;
 pub mod api;
 pub mod clock;
+pub mod durable_file;
 pub mod fuzzing;
 pub mod illumos;
 pub mod join;

@@ -8,25 +8,9 @@ use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{Server, parked_pod_json, pod_json};
+use crate::support::{Server, assert_status, parked_pod_json, pod_json, send};
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
-
-async fn send(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
-    let response = request.send().await.expect("the server answers");
-    let status = response.status();
-    let body = response.bytes().await.unwrap();
-    let value = serde_json::from_slice(&body).unwrap_or_else(|_| json!({"raw": String::from_utf8_lossy(&body)}));
-    (status, value)
-}
-
-#[track_caller]
-fn assert_status(got: &(StatusCode, Value), code: u16, reason: &str) {
-    assert_eq!(got.0.as_u16(), code, "{}", got.1);
-    assert_eq!(got.1["kind"], "Status", "{}", got.1);
-    assert_eq!(got.1["code"], code, "{}", got.1);
-    assert_eq!(got.1["reason"], reason, "{}", got.1);
-}
 
 /// The current store revision, as a list reports it.
 async fn revision(server: &Server, client: &reqwest::Client) -> u64 {

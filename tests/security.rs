@@ -11,23 +11,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{Server, kubectl, pod_json};
-
-async fn send(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
-    let response = request.send().await.expect("the server answers");
-    let status = response.status();
-    let body = response.bytes().await.unwrap();
-    let value = serde_json::from_slice(&body).unwrap_or_else(|_| json!({"raw": String::from_utf8_lossy(&body)}));
-    (status, value)
-}
-
-#[track_caller]
-fn assert_status(got: &(StatusCode, Value), code: u16, reason: &str) {
-    assert_eq!(got.0.as_u16(), code, "{}", got.1);
-    assert_eq!(got.1["kind"], "Status", "{}", got.1);
-    assert_eq!(got.1["code"], code, "{}", got.1);
-    assert_eq!(got.1["reason"], reason, "{}", got.1);
-}
+use crate::support::{Server, assert_status, kubectl, pod_json, send};
 
 #[allow(clippy::disallowed_methods, reason = "certificates are checked against the real clock")]
 fn now() -> jiff::Timestamp {

@@ -1,6 +1,6 @@
 //! Pure decisions. Every function here is a deterministic function of its arguments: time
 //! (`now`) and randomness arrive as arguments, nothing reads a clock or does IO, and
-//! nothing may import actix, tokio, sled or `std::process`. The shells (API handlers and
+//! nothing may import actix, tokio, sled or the process API. The shells (API handlers and
 //! actors) gather inputs, call these, and carry out what they return.
 
 pub mod authorize;

@@ -1,6 +1,6 @@
 //! The Kubernetes data model as Reddwarf sees it: the wire types (re-exported from
 //! `k8s-openapi`), object names, quantities, label and field selectors, defaulting and
-//! validation. Nothing here may import actix, tokio, sled or `std::process`, or read a
+//! validation. Nothing here may import actix, tokio, sled or the process API, or read a
 //! clock: everything is a pure function of its arguments.
 
 pub mod apply;

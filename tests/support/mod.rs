@@ -362,3 +362,22 @@ pub fn parked_pod_json(name: &str) -> Value {
     pod["spec"]["nodeName"] = serde_json::json!("parked-node");
     pod
 }
+
+/// Sends a request and returns its status and JSON body (a non-JSON body as `{"raw": …}`).
+pub async fn send(request: reqwest::RequestBuilder) -> (reqwest::StatusCode, Value) {
+    let response = request.send().await.expect("the server answers");
+    let status = response.status();
+    let body = response.bytes().await.unwrap();
+    let value =
+        serde_json::from_slice(&body).unwrap_or_else(|_| serde_json::json!({"raw": String::from_utf8_lossy(&body)}));
+    (status, value)
+}
+
+/// Asserts that an answer is a Kubernetes `Status` with this code and reason.
+#[track_caller]
+pub fn assert_status(got: &(reqwest::StatusCode, Value), code: u16, reason: &str) {
+    assert_eq!(got.0.as_u16(), code, "{}", got.1);
+    assert_eq!(got.1["kind"], "Status", "{}", got.1);
+    assert_eq!(got.1["code"], code, "{}", got.1);
+    assert_eq!(got.1["reason"], reason, "{}", got.1);
+}

@@ -5,6 +5,7 @@
 //! worst leak one, which the start-up reconciliation ([`RetainIps`]) then frees. Writes are
 //! group-committed: callers that arrive while a write is in flight share the next one.
 
+use crate::durable_file::write_atomically;
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -79,22 +80,6 @@ pub struct IpamPool {
     directory: ActorDirectory,
     node: String,
     registration: Option<Registration>,
-}
-
-/// Writes `bytes` to `path` so that a crash leaves either the old or the new file.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let temporary = path.with_extension("tmp");
-    {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&temporary, path)?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
 }
 
 impl IpamPool {

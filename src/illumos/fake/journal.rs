@@ -9,7 +9,7 @@
 //! next write (group commit), so a thousand concurrent pods do not queue for a thousand
 //! fsyncs.
 
-use std::io::Write;
+use crate::durable_file::write_atomically;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -170,21 +170,6 @@ impl PendingWrite {
         *written = generation;
         Ok(())
     }
-}
-
-/// Writes `bytes` to `path` so that a crash leaves either the old or the new file.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let temporary = path.with_extension("tmp");
-    {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&temporary, path)?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
