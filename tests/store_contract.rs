@@ -1,6 +1,6 @@
 //! The storage contract (ARCHITECTURE.md §5), run against every backend: in-memory and sled.
 //! The crash test re-runs this test binary as a child that writes through a sled store, and
-//! kills it with SIGKILL at a random moment.
+//! kills it with SIGKILL after a random number of acknowledged writes.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -411,28 +411,50 @@ async fn crash_child() {
 #[test]
 fn acknowledged_writes_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
     let seed: u64 = rand::rng().random();
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
     eprintln!("crash test seed {seed}");
     let mut highest_acked = 0;
     for round in 0..3 {
+        let child_stderr = logs.path().join(format!("crash-child-{round}.stderr"));
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["store_contract::crash_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
             .env(CRASH_CHILD_DIR, dir.path())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&child_stderr).unwrap())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let (ack_sender, acks_received) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
-            BufReader::new(stdout).lines().map_while(Result::ok).filter(|l| l.starts_with("ACK ")).collect::<Vec<_>>()
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.starts_with("ACK ") && ack_sender.send(line).is_err() {
+                    return;
+                }
+            }
         });
-        // Kill at a random moment, after the child has been writing for a while.
-        std::thread::sleep(Duration::from_millis(rng.random_range(300..1200)));
+        // Kill at a random moment, counted in acknowledged writes rather than wall time, so
+        // a slow start (a loaded machine, a long reopen) cannot make a round empty.
+        let kill_after = rng.random_range(20..2000);
+        let mut acks = Vec::new();
+        while acks.len() < kill_after {
+            match acks_received.recv_timeout(Duration::from_secs(120)) {
+                Ok(ack) => acks.push(ack),
+                Err(_) => break,
+            }
+        }
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        let acks = reader.join().unwrap();
-        assert!(acks.len() > 10, "round {round}: the child acknowledged only {} writes", acks.len());
+        // Lines already in the pipe were acknowledged before the kill: they count too.
+        acks.extend(acks_received.iter());
+        reader.join().unwrap();
+        assert!(
+            acks.len() >= kill_after,
+            "round {round}: the child stopped after {} of {kill_after} writes; its stderr:\n{}",
+            acks.len(),
+            std::fs::read_to_string(&child_stderr).unwrap_or_default()
+        );
 
         let store = open_sled(dir.path(), StoreConfig::default());
         let mut round_highest = 0;
