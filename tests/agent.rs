@@ -271,8 +271,13 @@ async fn serve_runs_a_pod_in_a_sim_zone_and_delete_removes_everything() {
             "zfs destroy -r rpool/reddwarf/volumes/default_web".into(),
         ],
     );
-    let journal = std::fs::read_to_string(server.data_dir().join("data/agent/sim-host.journal")).unwrap();
-    assert!(!journal.contains(zone) && !journal.contains(&vnic), "the sim host still has the pod's things:\n{journal}");
+    // The sim host as its journal would rebuild it after a restart.
+    let rebuilt = reddwarf::illumos::fake::FakeHost::new();
+    rebuilt.persist_to(&server.data_dir().join("data/agent/sim-host.journal")).unwrap();
+    assert_eq!(rebuilt.zone_state(zone), None);
+    assert!(rebuilt.link_names().contains(&"reddwarf0".to_string()), "{:?}", rebuilt.link_names());
+    assert!(!rebuilt.link_names().contains(&vnic), "{:?}", rebuilt.link_names());
+    assert!(!rebuilt.dataset_names().iter().any(|d| d.contains("default_web")), "{:?}", rebuilt.dataset_names());
     let pool: Value =
         serde_json::from_str(&std::fs::read_to_string(server.data_dir().join("data/agent/ipam.json")).unwrap())
             .unwrap();

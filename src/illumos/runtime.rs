@@ -499,8 +499,10 @@ impl IllumosRuntime {
 
     // ---- network steps -----------------------------------------------------------------
 
-    /// Looks a link up by name: first with a name query; when that fails (its error text
-    /// varies), by listing every link, so "absent" never depends on an error message.
+    /// Looks a link up by name with a name query. dladm's exact "object not found" status
+    /// means absent; any other failure falls back to listing every link, so a different
+    /// error text can cost a listing but never a wrong answer. (Listing first would make
+    /// each new pod's lookup O(links) on a busy node.)
     async fn find_link<T>(
         &self,
         op: &'static str,
@@ -514,6 +516,8 @@ impl IllumosRuntime {
         let output = self.run(op, name, named).await?;
         let text = if output.success() {
             output.stdout
+        } else if output.stderr.contains(dladm::OBJECT_NOT_FOUND) {
+            return Ok(None);
         } else {
             let all = build(None).map_err(|e| invalid(op, name, e))?.timeout(self.timeouts.observe);
             self.run_ok(op, name, all).await?.stdout
@@ -867,6 +871,36 @@ mod tests {
             ]
         );
         assert_eq!(host.zone_names(), Vec::<String>::new());
+    }
+
+    #[tokio::test]
+    async fn a_missing_link_is_known_from_its_name_query_and_other_failures_list_every_link() {
+        let host = FakeHost::new();
+        let rt = runtime(&host);
+        rt.prepare_node(&node_network()).await.unwrap();
+        let shows = |host: &FakeHost| -> Vec<String> {
+            host.command_lines()
+                .into_iter()
+                .filter(|l| l.contains(" show-"))
+                .map(|l| l.replace("/usr/sbin/", ""))
+                .collect()
+        };
+        host.clear_events();
+        assert_eq!(rt.ensure_vnic("pod1x0", "stub0").await.unwrap(), Step::Done);
+        let fields = dladm::VNIC_FIELDS;
+        assert_eq!(shows(&host), [format!("dladm show-vnic -p -o {fields} pod1x0")], "no listing for a new VNIC");
+
+        // An error text other than dladm's "object not found" proves nothing: list them all.
+        host.clear_events();
+        host.fail_next(Operation::dladm("show-vnic"), 1, 1, "dladm: show-vnic: operation failed");
+        assert_eq!(rt.ensure_vnic("pod2x0", "stub0").await.unwrap(), Step::Done);
+        assert_eq!(
+            shows(&host),
+            [format!("dladm show-vnic -p -o {fields} pod2x0"), format!("dladm show-vnic -p -o {fields}")]
+        );
+        host.clear_events();
+        host.fail_next(Operation::dladm("show-vnic"), 1, 1, "dladm: show-vnic: operation failed");
+        assert_eq!(rt.ensure_vnic("pod2x0", "stub0").await.unwrap(), Step::AlreadyDone, "found by the listing");
     }
 
     #[tokio::test]

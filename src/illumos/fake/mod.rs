@@ -304,15 +304,13 @@ impl FakeHost {
 
     /// Receives a command, applies its immediate part, and says what remains to do (and
     /// the journal entry to record if it succeeds).
-    fn start(&self, spec: &CommandSpec) -> (u64, Work, Option<(journal::Entry, Operation)>) {
+    fn start(&self, spec: &CommandSpec) -> (u64, Work, Option<journal::Entry>) {
         let mut guard = self.state.lock();
         let state = &mut *guard;
         let argv: Vec<String> = spec.argv().into_iter().map(str::to_string).collect();
-        let stripped = if spec.program.rsplit('/').next() == Some("pfexec") { &argv[1..] } else { &argv[..] };
-        let tool = stripped.first().and_then(|program| Tool::ALL.into_iter().find(|t| t.path() == program));
-        let args = stripped.get(1..).unwrap_or_default();
-        let (operation, zone) = match tool {
-            Some(tool) => {
+        let program = tool_and_args(&argv);
+        let (operation, zone) = match program {
+            Some((tool, args)) => {
                 let (operation, zone) = classify(tool, args);
                 (Some(operation), zone)
             }
@@ -321,12 +319,12 @@ impl FakeHost {
         let stdin_text = spec.stdin.as_ref().map(|bytes| String::from_utf8_lossy(bytes).into_owned());
         let journaled = match (&state.journal, &operation) {
             (Some(_), Some(op)) if journal::changes_host(op) => {
-                Some((journal::Entry { argv: argv.clone(), stdin: stdin_text.clone(), zone: zone.clone() }, op.clone()))
+                Some(journal::Entry { argv: argv.clone(), stdin: stdin_text.clone(), zone: zone.clone() })
             }
             _ => None,
         };
         let seq = state.control.record(argv.clone(), operation.clone(), zone.clone(), stdin_text);
-        let (Some(tool), Some(operation)) = (tool, operation) else {
+        let (Some((tool, args)), Some(operation)) = (program, operation) else {
             let source = std::io::Error::new(std::io::ErrorKind::NotFound, "no such program on the emulated host");
             return (seq, Work::NotFound(ExecError::Spawn { command: spec.to_string(), source }), None);
         };
@@ -418,9 +416,9 @@ impl FakeHost {
 
     /// Journals a successful change and writes the journal (on a blocking thread) before
     /// the caller sees the command's success.
-    async fn journal(&self, entry: journal::Entry, operation: Operation) {
+    async fn journal(&self, entry: journal::Entry) {
         let pending = match self.state.lock().journal.as_mut() {
-            Some(journal) => journal.record(entry, &operation),
+            Some(journal) => journal.record(entry),
             None => return,
         };
         match tokio::task::spawn_blocking(move || pending.write()).await {
@@ -449,6 +447,22 @@ fn ensure_newline(text: &str) -> String {
 }
 
 /// The operation and zone of a command, for faults, durations and the log.
+/// The operation an argv runs (through `pfexec` or not) and the zone it addresses; `None`
+/// for a program the emulated host does not have.
+pub(crate) fn operation_of(argv: &[String]) -> Option<(Operation, Option<String>)> {
+    tool_and_args(argv).map(|(tool, args)| classify(tool, args))
+}
+
+/// The emulated tool an argv runs (through `pfexec` or not), and its arguments.
+fn tool_and_args(argv: &[String]) -> Option<(Tool, &[String])> {
+    let stripped = match argv.first() {
+        Some(program) if program.rsplit('/').next() == Some("pfexec") => &argv[1..],
+        _ => argv,
+    };
+    let tool = stripped.first().and_then(|program| Tool::ALL.into_iter().find(|t| t.path() == program))?;
+    Some((tool, stripped.get(1..).unwrap_or_default()))
+}
+
 fn classify(tool: Tool, args: &[String]) -> (Operation, Option<String>) {
     let zone_flag = || args.iter().position(|a| a == "-z").and_then(|i| args.get(i + 1)).cloned();
     match tool {
@@ -510,8 +524,8 @@ impl Executor for FakeHost {
             host.log_received(seq);
             match tokio::time::timeout(spec.timeout, host.complete(seq, work)).await {
                 Ok(Ok(output)) => {
-                    if let Some((entry, operation)) = journaled.filter(|_| output.success()) {
-                        host.journal(entry, operation).await;
+                    if let Some(entry) = journaled.filter(|_| output.success()) {
+                        host.journal(entry).await;
                     }
                     Ok(output)
                 }
