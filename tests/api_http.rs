@@ -283,6 +283,33 @@ async fn status_and_spec_are_written_apart() {
     assert!(after_status["spec"].get("activeDeadlineSeconds").is_none(), "/status ignores spec");
     let (_, read) = send(client.get(server.at(&format!("{PODS}/web/status")))).await;
     assert_eq!(read["status"]["phase"], "Running");
+
+    // Field ownership of status writes: only status fields, under the status subresource,
+    // and a later manager that sets a field takes it over.
+    let status_patch = |manager: &str, body: Value| {
+        client
+            .patch(server.at(&format!("{PODS}/web/status?fieldManager={manager}")))
+            .header("content-type", "application/merge-patch+json")
+            .json(&body)
+    };
+    let entry = |object: &Value, manager: &str| -> Value {
+        let entries = object["metadata"]["managedFields"].as_array().cloned().unwrap_or_default();
+        entries.into_iter().find(|e| e["manager"] == manager).unwrap_or(Value::Null)
+    };
+    let (status, patched) =
+        send(status_patch("agent", json!({"status": {"phase": "Succeeded", "podIP": "10.88.0.9"}}))).await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    let agent = entry(&patched, "agent");
+    assert_eq!(agent["subresource"], "status", "{agent}");
+    assert_eq!(agent["operation"], "Update");
+    assert!(agent["fieldsV1"]["f:status"]["f:phase"].is_object(), "{agent}");
+    assert!(agent["fieldsV1"]["f:status"]["f:podIP"].is_object(), "{agent}");
+    assert!(agent["fieldsV1"].get("f:spec").is_none() && agent["fieldsV1"].get("f:metadata").is_none(), "{agent}");
+    let (_, patched) = send(status_patch("other", json!({"status": {"phase": "Failed"}}))).await;
+    assert!(entry(&patched, "other")["fieldsV1"]["f:status"]["f:phase"].is_object(), "{patched}");
+    let agent = entry(&patched, "agent");
+    assert!(agent["fieldsV1"]["f:status"].get("f:phase").is_none(), "the phase moved to 'other': {agent}");
+    assert!(agent["fieldsV1"]["f:status"]["f:podIP"].is_object(), "{agent}");
 }
 
 #[tokio::test]

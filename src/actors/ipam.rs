@@ -5,7 +5,8 @@
 //! first free block ([`crate::logic::ipam::allocate_node_cidr`]) written into
 //! `spec.podCIDR` and `spec.podCIDRs` with a compare-and-swap; a deleted node frees its
 //! block. An exhausted cluster CIDR is an error in the log and a `CIDRNotAvailable` event
-//! on the node, retried when a block frees up.
+//! on the node, once per node while it waits (heartbeats do not repeat them), and the node
+//! gets a block when one frees up.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -45,6 +46,9 @@ pub struct NodeCidrAllocator {
     nodes: BTreeMap<String, Option<IpNet>>,
     /// Nodes whose write is in flight.
     writing: BTreeSet<String>,
+    /// Waiting nodes already told (log and event) that no block is free: each is told once
+    /// per wait, not on every node change while the cluster CIDR stays full.
+    told_exhausted: BTreeSet<String>,
     watch: Option<SpawnHandle>,
     registration: Option<Registration>,
 }
@@ -68,6 +72,7 @@ impl NodeCidrAllocator {
             directory,
             nodes: BTreeMap::new(),
             writing: BTreeSet::new(),
+            told_exhausted: BTreeSet::new(),
             watch: None,
             registration: None,
         }
@@ -104,15 +109,24 @@ impl NodeCidrAllocator {
             .filter(|(name, cidr)| cidr.is_none() && !self.writing.contains(*name))
             .map(|(name, _)| name.clone())
             .collect();
-        for name in waiting {
-            let block = match allocate_node_cidr(self.cluster, self.node_prefix, &self.taken()) {
+        let mut taken = self.taken();
+        for (index, name) in waiting.iter().enumerate() {
+            let block = match allocate_node_cidr(self.cluster, self.node_prefix, &taken) {
                 Ok(block) => block,
                 Err(error) => {
-                    tracing::error!(node = %name, %error, "cannot give the node a pod CIDR");
-                    self.event(&name, &error.to_string());
-                    continue;
+                    // No block is free for this node, nor for any after it.
+                    for name in &waiting[index..] {
+                        if self.told_exhausted.insert(name.clone()) {
+                            tracing::error!(node = %name, %error, "cannot give the node a pod CIDR");
+                            self.event(name, &error.to_string());
+                        }
+                    }
+                    break;
                 }
             };
+            let name = name.clone();
+            taken.insert(block);
+            self.told_exhausted.remove(&name);
             // Reserve it now so the next node gets another block.
             self.nodes.insert(name.clone(), Some(block));
             self.writing.insert(name.clone());
@@ -192,7 +206,9 @@ impl StreamHandler<WatchItem> for NodeCidrAllocator {
     fn handle(&mut self, item: WatchItem, ctx: &mut Context<Self>) {
         match item {
             WatchItem::Event { kind: EventKind::Deleted, object } => {
-                self.nodes.remove(&node_name(&object.json()));
+                let name = node_name(&object.json());
+                self.nodes.remove(&name);
+                self.told_exhausted.remove(&name);
                 // A freed block may let a waiting node in.
                 self.assign(ctx);
             }
@@ -200,6 +216,10 @@ impl StreamHandler<WatchItem> for NodeCidrAllocator {
                 let node = object.json();
                 let name = node_name(&node);
                 let cidr = pod_cidr(&node);
+                // Most node writes are heartbeats: they change nothing here.
+                if self.nodes.get(&name) == Some(&cidr) {
+                    return;
+                }
                 // While our own write is in flight, the reservation stands.
                 if cidr.is_some() || !self.writing.contains(&name) {
                     self.nodes.insert(name, cidr);
@@ -259,7 +279,8 @@ mod tests {
         let fixed =
             json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "b"}, "spec": {"podCIDR": "10.0.0.0/25"}});
         store.create(keys::object_key("nodes", None, "b"), fixed).await.unwrap();
-        NodeCidrAllocator::new(store.clone(), "10.0.0.0/24".parse().unwrap(), 25, recorder, directory.clone()).start();
+        NodeCidrAllocator::new(store.clone(), "10.0.0.0/24".parse().unwrap(), 25, recorder.clone(), directory.clone())
+            .start();
         assert_eq!(wait_for_cidr(&store, "a").await, "10.0.0.128/25");
         store.create(keys::object_key("nodes", None, "c"), node("c")).await.unwrap();
         // The cluster CIDR is full: an event says so.
@@ -267,6 +288,36 @@ mod tests {
         let item = tokio::time::timeout(Duration::from_secs(10), events.next()).await.unwrap();
         let WatchItem::Event { object, .. } = item else { panic!("{item:?}") };
         assert_eq!(object.json()["reason"], "CIDRNotAvailable");
+        // Heartbeats of the waiting node and of others repeat neither the log nor the event.
+        for round in 0..5 {
+            for name in ["a", "c"] {
+                let key = keys::object_key("nodes", None, name);
+                store
+                    .update_with::<StoreError>(&key, |current| {
+                        let mut node = current.json();
+                        node["status"]["heartbeat"] = json!(round);
+                        Ok(Some(node))
+                    })
+                    .await
+                    .unwrap();
+            }
+        }
+        // A new node is seen after those heartbeats (the watch is in revision order), and the
+        // recorder writes in order: once its event is stored, every earlier one is.
+        store.create(keys::object_key("nodes", None, "d"), node("d")).await.unwrap();
+        let first = object.json();
+        let mut counts =
+            BTreeMap::from([(first["involvedObject"]["name"].as_str().unwrap().to_string(), first["count"].clone())]);
+        while !counts.contains_key("d") {
+            let item = tokio::time::timeout(Duration::from_secs(10), events.next()).await.unwrap();
+            let WatchItem::Event { object, .. } = item else { panic!("{item:?}") };
+            let event = object.json();
+            assert_eq!(event["reason"], "CIDRNotAvailable");
+            counts.insert(event["involvedObject"]["name"].as_str().unwrap().to_string(), event["count"].clone());
+        }
+        assert_eq!(counts, BTreeMap::from([("c".to_string(), json!(1)), ("d".to_string(), json!(1))]));
+        assert_eq!(store.count("/registry/events/"), 2);
+
         // Deleting a node frees its block for the waiting one.
         store.delete(keys::object_key("nodes", None, "b"), None).await.unwrap();
         assert_eq!(wait_for_cidr(&store, "c").await, "10.0.0.0/25");

@@ -80,16 +80,21 @@ impl FieldManager {
         }
     }
 
-    /// The part of an object this write's fields are counted in.
+    /// The part of an object this write's fields are counted in. A status write changes
+    /// nothing but `status` (the rest is kept from the stored object), so only that
+    /// subtree is compared: a pod's spec is most of its size, and the agent writes status
+    /// several times per pod.
     fn view(&self, object: &Value, has_status: bool) -> Value {
-        let mut view = object.clone();
-        if self.part != Part::Status
-            && has_status
-            && let Some(map) = view.as_object_mut()
-        {
-            map.remove("status");
+        let Some(map) = object.as_object() else { return object.clone() };
+        match self.part {
+            Part::Status => {
+                Value::Object(map.iter().filter(|(k, _)| *k == "status").map(|(k, v)| (k.clone(), v.clone())).collect())
+            }
+            _ if has_status => {
+                Value::Object(map.iter().filter(|(k, _)| *k != "status").map(|(k, v)| (k.clone(), v.clone())).collect())
+            }
+            _ => object.clone(),
         }
-        view
     }
 
     /// Records this write (an Update) in `new`'s managedFields; `live` is the stored object,
