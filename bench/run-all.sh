@@ -59,12 +59,16 @@ w1() {
 }
 
 w2() {
-    for rate in 20 0; do
-        # A /22 block per node, so one node has addresses for all 1,000 pods.
-        start_server --runtime sim --max-pods 1100 --node-cidr-prefix 22
-        record w2 "$BIN/reddwarf-bench" startup --pods 1000 --rate "$rate" --agent-pid "$SERVER_PID" \
-            --namespace "startup-$rate"
-        stop_server
+    # Simulated nodes in the server's process; each node's podCIDR block must hold its
+    # share of the 1,000 pods within the sim cluster CIDR 127.77.0.0/16.
+    for nodes_and_prefix in 1:22 10:24 100:24 1000:26; do
+        nodes=${nodes_and_prefix%:*} prefix=${nodes_and_prefix#*:}
+        for rate in 20 0; do
+            start_server --runtime sim --sim-nodes "$nodes" --max-pods 1100 --node-cidr-prefix "$prefix"
+            record w2 "$BIN/reddwarf-bench" startup --pods 1000 --rate "$rate" --ready-nodes "$nodes" \
+                --agent-pid "$SERVER_PID" --namespace "startup-$rate"
+            stop_server
+        done
     done
 }
 

@@ -62,6 +62,7 @@ fn the_startup_workload_times_pods_to_running_on_a_sim_node() {
     let server = Server::start_with_agent(&["--runtime", "sim"]);
     let startup = bench(&["startup", "--pods", "6", "--rate", "0", "--timeout", "60s"], Some(&server.kubeconfig));
     assert_eq!(startup["running"], 6, "{startup}");
+    assert!(startup["nodes"].as_u64() >= Some(1), "it waited for a Ready node: {startup}");
     assert_eq!(startup["not_running_by_timeout"], 0, "{startup}");
     assert!(number(&startup, "/startup_ms/p99") > 0.0, "{startup}");
 }

@@ -69,9 +69,12 @@ enum Workload {
         /// The agent's pid, to report its memory growth per running pod.
         #[arg(long)]
         agent_pid: Option<u32>,
-        /// How long to wait for the last pod to run.
+        /// How long to wait for the last pod to run (and for --ready-nodes).
         #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
         timeout: Duration,
+        /// Wait until this many nodes are Ready before the first create.
+        #[arg(long, default_value_t = 1)]
+        ready_nodes: usize,
     },
     /// W3: watch fan-out, delivery latency and server memory per watcher.
     Fanout {
@@ -166,9 +169,10 @@ async fn main() -> anyhow::Result<()> {
                 create::CreateLoad { clients, count, rate, namespace, prefix: format!("b{:x}", std::process::id()) };
             create::run(target, &load, Arc::new(AtomicBool::new(false))).await.report(&load)
         }
-        Workload::Startup { pods, rate, namespace, node, agent_pid, timeout } => {
+        Workload::Startup { pods, rate, namespace, node, agent_pid, timeout, ready_nodes } => {
             let target = target(&cli.kubeconfig, 64)?;
-            startup::run(target, startup::Startup { pods, rate, namespace, node, agent_pid, timeout }).await?
+            let startup = startup::Startup { pods, rate, namespace, node, agent_pid, timeout, ready_nodes };
+            startup::run(target, startup).await?
         }
         Workload::Fanout { watchers, rate, seconds, namespace, server_pid } => {
             let target = target(&cli.kubeconfig, watchers + 16)?;

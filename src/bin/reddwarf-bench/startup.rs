@@ -26,6 +26,8 @@ pub struct Startup {
     pub node: Option<String>,
     pub agent_pid: Option<u32>,
     pub timeout: Duration,
+    /// Wait (within `timeout`) until this many nodes are Ready before the first create.
+    pub ready_nodes: usize,
 }
 
 /// A small pod, so a thousand fit one node.
@@ -50,7 +52,32 @@ fn running_and_ready(pod: &Value) -> bool {
             .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
 }
 
+/// The number of nodes whose Ready condition is True.
+async fn count_ready_nodes(target: &Target) -> anyhow::Result<usize> {
+    let nodes: Value = target.client.get(target.at("/api/v1/nodes")).send().await?.error_for_status()?.json().await?;
+    let ready = |node: &&Value| {
+        node.pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+    };
+    Ok(nodes["items"].as_array().map_or(0, |items| items.iter().filter(ready).count()))
+}
+
+/// Waits until `want` nodes are Ready, so start-up times do not include node start-up.
+async fn wait_for_ready_nodes(target: &Target, want: usize, timeout: Duration) -> anyhow::Result<usize> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let ready = count_ready_nodes(target).await?;
+        if ready >= want {
+            return Ok(ready);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "only {ready} of {want} nodes became Ready");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 pub async fn run(target: Arc<Target>, startup: Startup) -> anyhow::Result<Value> {
+    let nodes = wait_for_ready_nodes(&target, startup.ready_nodes, startup.timeout).await?;
     target.ensure_namespace(&startup.namespace).await?;
     let pods_path = format!("/api/v1/namespaces/{}/pods", startup.namespace);
     let list: Value = target.client.get(target.at(&format!("{pods_path}?limit=1"))).send().await?.json().await?;
@@ -142,7 +169,7 @@ pub async fn run(target: Arc<Target>, startup: Startup) -> anyhow::Result<Value>
         _ => Value::Null,
     };
     Ok(json!({
-        "workload": "W2 pod startup", "pods": startup.pods,
+        "workload": "W2 pod startup", "pods": startup.pods, "nodes": nodes,
         "mode": if interval.is_some() { format!("{} pods/s", startup.rate) } else { "burst".to_string() },
         "running": latency.count(), "not_running_by_timeout": expected.saturating_sub(latency.count()),
         "seconds": started.elapsed().as_secs_f64(),
