@@ -273,7 +273,10 @@ impl Actor for PodRouter {
         self.publish();
         let api: Api<Pod> = Api::all(self.shared.client.clone());
         let config = watcher::Config::default().fields(&format!("spec.nodeName={}", self.shared.settings.node_name));
-        ctx.add_stream(watcher::watcher(api, config).default_backoff().boxed());
+        // managedFields are for writers; held for every pod they would be most of the
+        // agent's memory per pod, so they are dropped as each event arrives.
+        let pods = watcher::watcher(api, config).default_backoff().modify(|pod| pod.metadata.managed_fields = None);
+        ctx.add_stream(pods.boxed());
         let interval = self.shared.settings.relist_interval;
         ctx.run_interval(interval, |this, ctx| this.relist(ctx));
     }
