@@ -248,8 +248,12 @@ impl PendingWrite {
             write_atomically(&self.path, &bytes).map_err(io)?;
             on_disk.append = Some(File::options().append(true).open(&self.path).map_err(io)?);
         } else if let Some(file) = on_disk.append.as_mut() {
-            file.write_all(&bytes).map_err(io)?;
-            file.sync_data().map_err(io)?;
+            let appended = file.write_all(&bytes).and_then(|()| file.sync_data());
+            if let Err(source) = appended {
+                // The file may now end in a partial line: the next write replaces it.
+                on_disk.append = None;
+                return Err(io(source));
+            }
         }
         on_disk.written = generation;
         Ok(())
