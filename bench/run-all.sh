@@ -7,7 +7,8 @@
 #   bench/run-all.sh w1 w3           # some of them
 #
 # Servers run with $SERVE_ARGS (default: --no-agent, so W1/W3/W5/W6/W8 measure the control
-# plane alone). W2 runs the in-process agent with --runtime sim and FakeHost delays of 0.
+# plane alone). W2 runs the in-process agents with --runtime sim and FakeHost delays of 0,
+# at 1, 10, 100 and 1,000 simulated nodes (--sim-nodes).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
