@@ -22,11 +22,9 @@ use std::sync::Arc;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Extensions, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::web::BytesMut;
 use actix_web::{Error, HttpMessage, ResponseError, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use futures_util::StreamExt;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::ClientCertVerifier;
 use sha2::{Digest, Sha256};
@@ -34,7 +32,7 @@ use sha2::{Digest, Sha256};
 use crate::api::ApiState;
 use crate::api::inflight::Inflight;
 use crate::api::registry;
-use crate::api::request::{content_type, decode_object};
+use crate::api::request::{content_type, decode_object, read_body};
 use crate::api::status::{ApiError, Subject};
 use crate::api::tls::{ADMIN_GROUP, ADMIN_USER};
 use crate::clock::Clock;
@@ -318,17 +316,8 @@ async fn check_condition(req: &mut ServiceRequest, state: &ApiState, condition: 
             Ok(used_by_pod_on(&state.store, node, &r.namespace, &r.resource, &r.name))
         }
         Condition::BodyNamed(_) => {
-            let limit = state.settings.max_body_bytes;
-            let mut payload = req.take_payload();
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::too_large(limit));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            let body = body.freeze();
+            let payload = req.take_payload();
+            let body = read_body(req.request(), payload, state.settings.max_body_bytes).await?;
             let object = decode_object(&content_type(req.request()), &body, route.def.kind)?;
             req.set_payload(actix_web::dev::Payload::from(body));
             let name = object.pointer("/metadata/name").and_then(serde_json::Value::as_str);

@@ -3,8 +3,9 @@
 //! discovery).
 
 use actix_web::HttpRequest;
-use actix_web::web::{Bytes, BytesMut, Payload};
-use futures_util::StreamExt;
+use actix_web::error::PayloadError;
+use actix_web::web::{Bytes, BytesMut};
+use futures_util::{Stream, StreamExt};
 use serde_json::Value;
 
 use crate::api::status::ApiError;
@@ -12,8 +13,13 @@ use crate::api::status::ApiError;
 /// The largest request body accepted (3 MiB, as upstream).
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
-/// Reads the whole body, refusing more than `limit` bytes.
-pub async fn read_body(req: &HttpRequest, mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
+/// Reads the whole body, refusing more than `limit` bytes. `payload` is a handler's
+/// `web::Payload` or a middleware's `dev::Payload`.
+pub async fn read_body(
+    req: &HttpRequest,
+    mut payload: impl Stream<Item = Result<Bytes, PayloadError>> + Unpin,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
     let declared =
         req.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
