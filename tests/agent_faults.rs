@@ -4,7 +4,6 @@
 //! sets it), so the pod annotation `reddwarf.io/test-panic-incarnation: N` makes the
 //! pod's actor of incarnation N panic when it reads the pod.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +11,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use reddwarf::actors::agent::logs::{ApiAccess, FakeConsoles};
 use reddwarf::actors::agent::pod::TEST_PANIC_ANNOTATION;
-use reddwarf::actors::agent::{self, AgentSettings, Capacity};
+use reddwarf::actors::agent::{self, AgentSettings};
 use reddwarf::actors::directory::ActorDirectory;
 use reddwarf::clock::Clock;
 use reddwarf::illumos::fake::FakeHost;
@@ -25,26 +24,10 @@ use crate::support::Server;
 
 fn settings(dir: &std::path::Path) -> AgentSettings {
     AgentSettings {
-        node_name: "n1".into(),
-        node_ip: std::net::IpAddr::from([127, 0, 0, 1]),
-        runtime_name: "sim".into(),
         brands: vec!["lipkg".into(), "sparse".into(), "lx".into()],
-        zonepath_root: "/zones".into(),
-        zfs_root: "rpool/reddwarf".into(),
-        etherstub: "reddwarf0".into(),
-        host_path_prefixes: Vec::new(),
-        capacity: Capacity { cpu_millis: 8000, memory_bytes: 32 << 30, ephemeral_storage_bytes: 100 << 30 },
-        reserved_cpu_millis: 100,
-        reserved_memory_bytes: 256 << 20,
-        max_pods: 110,
-        pod_cidr: None,
-        data_dir: dir.to_path_buf(),
-        kubelet_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         relist_interval: Duration::from_millis(200),
-        lease_interval: Duration::from_secs(10),
-        status_interval: Duration::from_secs(10),
-        max_concurrent_exec_probes: 10,
         test_faults: true,
+        ..AgentSettings::simulated("n1", dir.to_path_buf())
     }
 }
 

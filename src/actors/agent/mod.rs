@@ -112,6 +112,34 @@ pub struct AgentSettings {
 }
 
 impl AgentSettings {
+    /// A simulated node with the agent's default paths and intervals, 8 CPUs and 32 GiB,
+    /// and its kubelet server on an ephemeral loopback port: the base that tests (and
+    /// embedders) change field by field.
+    pub fn simulated(node_name: &str, data_dir: PathBuf) -> Self {
+        Self {
+            node_name: node_name.to_string(),
+            node_ip: IpAddr::from([127, 0, 0, 1]),
+            runtime_name: "sim".into(),
+            brands: vec!["lipkg".into()],
+            zonepath_root: "/zones".into(),
+            zfs_root: "rpool/reddwarf".into(),
+            etherstub: "reddwarf0".into(),
+            host_path_prefixes: Vec::new(),
+            capacity: Capacity { cpu_millis: 8000, memory_bytes: 32 << 30, ephemeral_storage_bytes: 100 << 30 },
+            reserved_cpu_millis: 100,
+            reserved_memory_bytes: 256 << 20,
+            max_pods: 110,
+            pod_cidr: None,
+            data_dir,
+            kubelet_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            relist_interval: Duration::from_secs(5),
+            lease_interval: Duration::from_secs(10),
+            status_interval: Duration::from_secs(10),
+            max_concurrent_exec_probes: 10,
+            test_faults: false,
+        }
+    }
+
     /// The planner's view of this node.
     pub fn node_profile(&self) -> NodeProfile {
         NodeProfile {

@@ -2,14 +2,13 @@
 //! operations take virtual time, with an API client that reaches no server (status
 //! patches and events fail and are retried; the host is what is checked).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
 
 use super::*;
-use crate::actors::agent::{AgentSettings, Capacity, KubeEvents};
+use crate::actors::agent::{AgentSettings, KubeEvents};
 use crate::actors::directory::ActorDirectory;
 use crate::actors::events::Recorder;
 use crate::clock::Clock;
@@ -42,28 +41,7 @@ impl Handler<PodFinished> for Parent {
 }
 
 fn settings(dir: &Path) -> AgentSettings {
-    AgentSettings {
-        node_name: "n1".into(),
-        node_ip: IpAddr::from([127, 0, 0, 1]),
-        runtime_name: "sim".into(),
-        brands: vec!["lipkg".into()],
-        zonepath_root: "/zones".into(),
-        zfs_root: "rpool/reddwarf".into(),
-        etherstub: "reddwarf0".into(),
-        host_path_prefixes: Vec::new(),
-        capacity: Capacity { cpu_millis: 8000, memory_bytes: 32 << 30, ephemeral_storage_bytes: 100 << 30 },
-        reserved_cpu_millis: 100,
-        reserved_memory_bytes: 256 << 20,
-        max_pods: 110,
-        pod_cidr: None,
-        data_dir: dir.to_path_buf(),
-        kubelet_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        relist_interval: Duration::from_secs(5),
-        lease_interval: Duration::from_secs(10),
-        status_interval: Duration::from_secs(10),
-        max_concurrent_exec_probes: 10,
-        test_faults: false,
-    }
+    AgentSettings::simulated("n1", dir.to_path_buf())
 }
 
 fn pod(deleting: Option<(Timestamp, i64)>) -> Arc<Pod> {

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use crate::actors::agent::ipam::IpamPool;
 use crate::actors::agent::pod::{PodActor, PodFinished, PodInbox, PodNet, PodParent};
-use crate::actors::agent::{AgentContext, AgentSettings, Capacity};
+use crate::actors::agent::{AgentContext, AgentSettings};
 use crate::actors::directory::ActorDirectory;
 use crate::actors::events::{Recorder, StoreEvents};
 use crate::actors::supervision::ChildExited;
@@ -128,28 +128,7 @@ struct Harness {
 }
 
 fn settings(data_dir: std::path::PathBuf) -> AgentSettings {
-    AgentSettings {
-        node_name: NODE.into(),
-        node_ip: IpAddr::from([127, 0, 0, 1]),
-        runtime_name: "sim".into(),
-        brands: vec!["lipkg".into()],
-        zonepath_root: "/zones".into(),
-        zfs_root: "rpool/reddwarf".into(),
-        etherstub: "reddwarf0".into(),
-        host_path_prefixes: vec![],
-        capacity: Capacity { cpu_millis: 8000, memory_bytes: 32 << 30, ephemeral_storage_bytes: 100 << 30 },
-        reserved_cpu_millis: 0,
-        reserved_memory_bytes: 0,
-        max_pods: 110,
-        pod_cidr: None,
-        data_dir,
-        kubelet_listen: "127.0.0.1:0".parse().unwrap(),
-        relist_interval: Duration::from_secs(5),
-        lease_interval: Duration::from_secs(10),
-        status_interval: Duration::from_secs(10),
-        max_concurrent_exec_probes: 10,
-        test_faults: false,
-    }
+    AgentSettings { reserved_cpu_millis: 0, reserved_memory_bytes: 0, ..AgentSettings::simulated(NODE, data_dir) }
 }
 
 impl Harness {
