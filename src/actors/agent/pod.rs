@@ -103,7 +103,9 @@ pub struct PodActor {
     ops: HashMap<u64, SpawnHandle>,
     timers: HashMap<u64, SpawnHandle>,
     accepted_at: Timestamp,
-    published: Option<PodStatus>,
+    /// The status this actor last wrote, until the watch brings it back (then the pod's
+    /// own status is the same, and holding both would double the memory of an idle pod).
+    published: Option<Box<PodStatus>>,
     publishing: bool,
     publish_again: bool,
     last_op_done: Option<tokio::time::Instant>,
@@ -346,7 +348,7 @@ impl PodActor {
             now: self.shared.clock.now(),
         };
         let status = render_status(state, &context);
-        let current = self.published.as_ref().or(self.pod.status.as_ref());
+        let current = self.published.as_deref().or(self.pod.status.as_ref());
         if current.is_some_and(|c| comparable(c) == comparable(&status)) {
             return;
         }
@@ -358,7 +360,7 @@ impl PodActor {
         ctx.spawn(actix::fut::wrap_future::<_, Self>(send).map(move |result, this, ctx| {
             this.publishing = false;
             match result {
-                Ok(_) => this.published = Some(status),
+                Ok(_) => this.published = Some(Box::new(status)),
                 Err(error) => {
                     tracing::warn!(pod = %format!("{}/{}", this.namespace, this.name), %error, "could not publish the pod status");
                     // Try again shortly; a missing pod is reported by the watch instead.
@@ -486,6 +488,16 @@ impl PodActor {
             .map_err(|e| Failure { kind: FailureKind::Config, message: e.to_string() })
     }
 
+    fn forget_published_once_reflected(&mut self) {
+        let reflected = match (&self.published, &self.pod.status) {
+            (Some(published), Some(current)) => comparable(published) == comparable(current),
+            _ => false,
+        };
+        if reflected {
+            self.published = None;
+        }
+    }
+
     fn drain_inbox(&mut self, ctx: &mut Context<Self>) {
         if self.inbox.gone.take().is_some() {
             self.feed(Input::PodGone, ctx);
@@ -494,6 +506,7 @@ impl PodActor {
             let now = self.shared.clock.now();
             let before = desired(&self.pod, &mut self.deletion_seen, now);
             self.pod = pod;
+            self.forget_published_once_reflected();
             self.check_test_fault();
             let after = desired(&self.pod, &mut self.deletion_seen, now);
             if after != before {

@@ -30,6 +30,12 @@ pub struct StatusContext<'a> {
     pub now: Timestamp,
 }
 
+/// `t` as the API stores it: a `metav1.Time` travels in whole seconds, so a status rendered
+/// with finer times would never compare equal to the copy the watch brings back.
+fn wire_time(t: Timestamp) -> Time {
+    Time(Timestamp::from_second(t.as_second()).unwrap_or(t))
+}
+
 fn condition(type_: &str, ready: bool, reason: Option<&str>, message: Option<String>) -> PodCondition {
     PodCondition {
         type_: type_.to_string(),
@@ -44,8 +50,8 @@ fn terminated(t: &Termination) -> ContainerStateTerminated {
     ContainerStateTerminated {
         exit_code: t.exit_code,
         reason: Some(t.reason.clone()),
-        started_at: t.started_at.map(Time),
-        finished_at: Some(Time(t.finished_at)),
+        started_at: t.started_at.map(wire_time),
+        finished_at: Some(wire_time(t.finished_at)),
         ..ContainerStateTerminated::default()
     }
 }
@@ -57,7 +63,7 @@ fn container_state(state: &ContainerState) -> K8sContainerState {
             ..K8sContainerState::default()
         },
         ContainerState::Running { started_at } => K8sContainerState {
-            running: Some(ContainerStateRunning { started_at: Some(Time(*started_at)) }),
+            running: Some(ContainerStateRunning { started_at: Some(wire_time(*started_at)) }),
             ..K8sContainerState::default()
         },
         ContainerState::Terminated(t) => {
@@ -103,7 +109,7 @@ pub fn render_status(state: &PodState, context: &StatusContext<'_>) -> PodStatus
             .and_then(|s| s.conditions.as_ref())
             .and_then(|cs| cs.iter().find(|p| p.type_ == c.type_ && p.status == c.status));
         c.last_transition_time =
-            Some(earlier.and_then(|p| p.last_transition_time.clone()).unwrap_or(Time(context.now)));
+            Some(earlier.and_then(|p| p.last_transition_time.clone()).unwrap_or_else(|| wire_time(context.now)));
     }
 
     let container_id = format!("zone://{}", context.zone_name);
@@ -129,7 +135,7 @@ pub fn render_status(state: &PodState, context: &StatusContext<'_>) -> PodStatus
 
     let pod_ip = state.ip.filter(|_| !state.ip_released).map(|ip| ip.to_string());
     let host_ip = context.host_ip.map(|ip| ip.to_string());
-    let start_time = previous.and_then(|s| s.start_time.clone()).unwrap_or(Time(context.accepted_at));
+    let start_time = previous.and_then(|s| s.start_time.clone()).unwrap_or_else(|| wire_time(context.accepted_at));
     PodStatus {
         phase: Some(state.phase().to_string()),
         conditions: Some(conditions),
@@ -211,6 +217,23 @@ mod tests {
         assert!(containers.iter().all(|c| c.ready && c.started == Some(true)));
         assert_eq!(containers[1].image, "img-b");
         assert_eq!(containers[0].container_id.as_deref(), Some("zone://default_web"));
+    }
+
+    #[test]
+    fn a_rendered_status_is_exactly_what_the_api_gives_back() {
+        // Times with a fraction of a second, as the agent's clock gives them.
+        let later = now() + jiff::SignedDuration::from_millis(1_234);
+        let pod = pod();
+        let mut state = PodState::new(Desired::default(), Resume::default());
+        state.stage = Stage::Running;
+        state.container = ContainerState::Running { started_at: later };
+        state.has_run = true;
+        let context = StatusContext { accepted_at: later, now: later, ..context(&pod) };
+        let status = render_status(&state, &context);
+        let round_trip: PodStatus = serde_json::from_value(serde_json::to_value(&status).unwrap()).unwrap();
+        assert_eq!(round_trip, status);
+        let running = status.container_statuses.unwrap()[0].state.clone().unwrap().running.unwrap();
+        assert_eq!(running.started_at.unwrap().0.to_string(), "2026-11-27T10:00:01Z");
     }
 
     #[test]
