@@ -8,7 +8,8 @@
 #
 # Servers run with $SERVE_ARGS (default: --no-agent, so W1/W3/W5/W6/W8 measure the control
 # plane alone). W2 runs the in-process agents with --runtime sim and FakeHost delays of 0,
-# at 1, 10, 100 and 1,000 simulated nodes (--sim-nodes).
+# at 1, 10, 100 and 1,000 simulated nodes (--sim-nodes): 1,000 pods at 20 pods/s and at
+# once, and the anchor's burst of 30 pods per node.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
@@ -70,6 +71,14 @@ w2() {
                 --agent-pid "$SERVER_PID" --namespace "startup-$rate"
             stop_server
         done
+        # The anchor's burst: 30 pods per node at once (30,000 pods at 1,000 nodes is
+        # beyond this machine; that size is skipped).
+        if [ "$nodes" -le 100 ]; then
+            start_server --runtime sim --sim-nodes "$nodes" --max-pods 1100 --node-cidr-prefix "$prefix"
+            record w2 "$BIN/reddwarf-bench" startup --pods $((30 * nodes)) --rate 0 --ready-nodes "$nodes" \
+                --agent-pid "$SERVER_PID" --namespace startup-anchor-burst
+            stop_server
+        fi
     done
 }
 
