@@ -8,6 +8,20 @@ use std::path::Path;
 
 use base64::Engine;
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use tower::limit::ConcurrencyLimitLayer;
+
+/// The most requests the agent keeps in flight to its server. HTTP/1.1 needs a connection
+/// per request in flight, and the client's pool keeps every connection it opened (with its
+/// TLS state and read buffers): uncapped, a burst of 1,000 pods opened 51, about 3 MB that
+/// stayed after the burst. The kubelet caps its API traffic too (QPS 50, burst 100); a
+/// cap on concurrency queues requests instead of refusing them, and watches hold a slot
+/// only until their response head arrives.
+pub const MAX_REQUESTS_IN_FLIGHT: usize = 16;
+
+/// The layer that holds the agent's client to [`MAX_REQUESTS_IN_FLIGHT`].
+fn request_cap() -> ConcurrencyLimitLayer {
+    ConcurrencyLimitLayer::new(MAX_REQUESTS_IN_FLIGHT)
+}
 
 /// Why the credentials could not be loaded or turned into a client.
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +162,60 @@ impl Credentials {
         let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
             .await
             .map_err(|e| CredentialsError::Config(e.to_string()))?;
-        kube::Client::try_from(config).map_err(|e| CredentialsError::Config(e.to_string()))
+        let builder =
+            kube::client::ClientBuilder::try_from(config).map_err(|e| CredentialsError::Config(e.to_string()))?;
+        Ok(builder.with_layer(&request_cap()).build())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::sync::Semaphore;
+    use tower::Layer;
+
+    use super::*;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_client_keeps_at_most_the_cap_of_requests_in_flight() {
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let answers = Arc::new(Semaphore::new(0));
+        let service = {
+            let (in_flight, peak, answers) = (in_flight.clone(), peak.clone(), answers.clone());
+            tower::service_fn(move |_: http::Request<kube::client::Body>| {
+                let (in_flight, peak, answers) = (in_flight.clone(), peak.clone(), answers.clone());
+                async move {
+                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    answers.acquire().await.expect("open").forget();
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    let body = kube::client::Body::from(br#"{"major":"1","minor":"33"}"#.to_vec());
+                    Ok::<_, Infallible>(http::Response::builder().status(200).body(body).expect("a response"))
+                }
+            })
+        };
+        let client = kube::Client::new(request_cap().layer(service), "default");
+        let requests = 3 * MAX_REQUESTS_IN_FLIGHT;
+        let calls: Vec<_> = (0..requests)
+            .map(|_| {
+                let client = client.clone();
+                tokio::spawn(async move { client.apiserver_version().await })
+            })
+            .collect();
+        // Every task runs until it waits: for an answer, or for a slot.
+        for _ in 0..1_000 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(in_flight.load(Ordering::SeqCst), MAX_REQUESTS_IN_FLIGHT);
+
+        answers.add_permits(requests);
+        for call in calls {
+            call.await.expect("the task").expect("an answer");
+        }
+        assert_eq!(peak.load(Ordering::SeqCst), MAX_REQUESTS_IN_FLIGHT);
     }
 }
