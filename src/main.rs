@@ -421,7 +421,7 @@ async fn start_agent(
         anyhow::bail!("--sim-nodes needs --runtime sim");
     }
     let node_name = node_name(&args)?;
-    let client = credentials.client().await.context("building the API client")?;
+    let client = credentials.client(args.sim_nodes as usize).await.context("building the API client")?;
     let access = ApiAccess { server: credentials.server.clone(), ca_pem: credentials.ca_pem.clone() };
     if args.sim_nodes == 1 {
         let handle = start_node(&args, kind, node_name, data_dir, &client, &access, &clock, &directory).await?;

@@ -18,9 +18,10 @@ use tower::limit::ConcurrencyLimitLayer;
 /// only until their response head arrives.
 pub const MAX_REQUESTS_IN_FLIGHT: usize = 16;
 
-/// The layer that holds the agent's client to [`MAX_REQUESTS_IN_FLIGHT`].
-fn request_cap() -> ConcurrencyLimitLayer {
-    ConcurrencyLimitLayer::new(MAX_REQUESTS_IN_FLIGHT)
+/// The layer that holds a client shared by `agents` node agents (simulated nodes share
+/// one) to [`MAX_REQUESTS_IN_FLIGHT`] each.
+fn request_cap(agents: usize) -> ConcurrencyLimitLayer {
+    ConcurrencyLimitLayer::new(MAX_REQUESTS_IN_FLIGHT * agents.max(1))
 }
 
 /// Why the credentials could not be loaded or turned into a client.
@@ -139,8 +140,9 @@ impl Credentials {
         Ok(Self { server, ca_pem, identity: Identity::Token(token) })
     }
 
-    /// A kube client for these credentials.
-    pub async fn client(&self) -> Result<kube::Client, CredentialsError> {
+    /// A kube client for these credentials, shared by `agents` node agents (one, or the
+    /// simulated nodes of `--sim-nodes`).
+    pub async fn client(&self, agents: usize) -> Result<kube::Client, CredentialsError> {
         let base64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
         let ca = base64(&self.ca_pem);
         let user = match &self.identity {
@@ -164,7 +166,7 @@ impl Credentials {
             .map_err(|e| CredentialsError::Config(e.to_string()))?;
         let builder =
             kube::client::ClientBuilder::try_from(config).map_err(|e| CredentialsError::Config(e.to_string()))?;
-        Ok(builder.with_layer(&request_cap()).build())
+        Ok(builder.with_layer(&request_cap(agents)).build())
     }
 }
 
@@ -198,7 +200,7 @@ mod tests {
                 }
             })
         };
-        let client = kube::Client::new(request_cap().layer(service), "default");
+        let client = kube::Client::new(request_cap(1).layer(service), "default");
         let requests = 3 * MAX_REQUESTS_IN_FLIGHT;
         let calls: Vec<_> = (0..requests)
             .map(|_| {
