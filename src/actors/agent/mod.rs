@@ -185,7 +185,16 @@ pub struct AgentContext {
     pub zone_summary: Mutex<std::collections::BTreeMap<String, usize>>,
     /// What every pod's probes share (exec-probe permits, the HTTP client).
     pub probes: Arc<probes::NodeProbes>,
+    /// Slots for pod status writes ([`STATUS_WRITES_IN_FLIGHT`]). A pod actor renders its
+    /// status when it gets one, so in a burst a pod that moved on while it waited writes
+    /// once instead of once per step.
+    pub status_writes: Arc<tokio::sync::Semaphore>,
 }
+
+/// Pod status writes a node keeps in flight: half of what its API client allows
+/// (`credentials::MAX_REQUESTS_IN_FLIGHT`), leaving room for the Lease, node status,
+/// events and deletes.
+pub const STATUS_WRITES_IN_FLIGHT: usize = credentials::MAX_REQUESTS_IN_FLIGHT / 2;
 
 /// Writes events through the API (the agent has no store of its own).
 pub struct KubeEvents {
@@ -282,6 +291,7 @@ pub fn start(
         kubelet_port: kubelet_address.port(),
         zone_summary: Mutex::default(),
         probes,
+        status_writes: Arc::new(tokio::sync::Semaphore::new(STATUS_WRITES_IN_FLIGHT)),
     });
     let node = node::NodeAgent::new(context.clone()).start();
     Ok(AgentHandle { node, kubelet_address, context })

@@ -331,14 +331,11 @@ impl PodActor {
         });
     }
 
-    fn publish(&mut self, ctx: &mut Context<Self>) {
-        if self.publishing {
-            self.publish_again = true;
-            return;
-        }
-        let Some(state) = &self.state else { return };
+    /// The status to write now: None when there is nothing to say or it is unchanged.
+    fn status_to_publish(&self) -> Option<PodStatus> {
+        let state = self.state.as_ref()?;
         if self.pod.metadata.deletion_timestamp.is_some() && state.object_deleted {
-            return;
+            return None;
         }
         let context = StatusContext {
             pod: &self.pod,
@@ -349,14 +346,43 @@ impl PodActor {
         };
         let status = render_status(state, &context);
         let current = self.published.as_deref().or(self.pod.status.as_ref());
-        if current.is_some_and(|c| comparable(c) == comparable(&status)) {
+        (!current.is_some_and(|c| comparable(c) == comparable(&status))).then_some(status)
+    }
+
+    /// Writes the status once this node has a status-write slot free
+    /// ([`AgentContext::status_writes`]), rendering it then: a pod that moved on while it
+    /// waited (Pending to Running, in a burst) writes only where it is.
+    fn publish(&mut self, ctx: &mut Context<Self>) {
+        if self.publishing {
+            self.publish_again = true;
+            return;
+        }
+        if self.status_to_publish().is_none() {
             return;
         }
         self.publishing = true;
+        let slot = self.shared.status_writes.clone().acquire_owned();
+        ctx.spawn(actix::fut::wrap_future::<_, Self>(slot).map(|slot, this, ctx| match slot {
+            Ok(slot) => this.publish_in(slot, ctx),
+            // The semaphore is never closed; if it were, there would be no way to write.
+            Err(_) => this.publishing = false,
+        }));
+    }
+
+    fn publish_in(&mut self, slot: tokio::sync::OwnedSemaphorePermit, ctx: &mut Context<Self>) {
+        let Some(status) = self.status_to_publish() else {
+            self.publishing = false;
+            self.publish_again = false;
+            return;
+        };
         let api: Api<Pod> = Api::namespaced(self.shared.client.clone(), &self.namespace);
         let name = self.name.clone();
         let body = serde_json::json!({"status": status});
-        let send = async move { api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&body)).await };
+        let send = async move {
+            let result = api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&body)).await;
+            drop(slot);
+            result
+        };
         ctx.spawn(actix::fut::wrap_future::<_, Self>(send).map(move |result, this, ctx| {
             this.publishing = false;
             match result {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use super::*;
-use crate::actors::agent::{AgentSettings, KubeEvents};
+use crate::actors::agent::{AgentSettings, KubeEvents, STATUS_WRITES_IN_FLIGHT};
 use crate::actors::directory::ActorDirectory;
 use crate::actors::events::Recorder;
 use crate::clock::Clock;
@@ -104,6 +104,7 @@ async fn operations_take_their_virtual_time_and_a_hung_shutdown_is_halted_when_t
         kubelet_port: 0,
         zone_summary: Mutex::default(),
         probes: Arc::new(crate::actors::agent::probes::NodeProbes::new(10)),
+        status_writes: Arc::new(tokio::sync::Semaphore::new(STATUS_WRITES_IN_FLIGHT)),
     });
     let cidr = "127.77.0.0/24".parse().unwrap();
     let ipam = IpamPool::load(cidr, &dir.path().join("ipam.json"), "n1", directory).unwrap().start();

@@ -29,7 +29,7 @@ use crate::illumos::profile::PlatformProfile;
 use crate::illumos::runtime::IllumosRuntime;
 use crate::logic::naming;
 use crate::model::k8s::core::v1::Pod;
-use crate::store::{ReadAt, Selection, Store, WatchFrom, WatchItem};
+use crate::store::{EventKind, ReadAt, Selection, Store, WatchFrom, WatchItem};
 
 const NODE: &str = "n1";
 
@@ -122,6 +122,8 @@ struct Harness {
     actor: Addr<PodActor>,
     inbox: PodInbox,
     clock: Clock,
+    /// The node's status-write slots.
+    status_writes: Arc<tokio::sync::Semaphore>,
     /// When the zone was first seen running.
     t0: Instant,
     _dir: tempfile::TempDir,
@@ -138,13 +140,16 @@ impl Harness {
     /// `scripts` are the zone's zlogin answers from the start (the first probes run as
     /// soon as the zone does).
     async fn start(subnet: u8, container: Value, scripts: &[(&[&str], ZloginReply)]) -> Self {
-        Self::start_on(FakeHost::new(), 10, subnet, container, scripts).await
+        Self::start_on(FakeHost::new(), 10, crate::actors::agent::STATUS_WRITES_IN_FLIGHT, subnet, container, scripts)
+            .await
     }
 
-    /// [`Harness::start`] on `host`, with at most `exec_limit` exec probes at once.
+    /// [`Harness::start`] on `host`, with at most `exec_limit` exec probes at once and
+    /// `status_slots` free status-write slots.
     async fn start_on(
         host: FakeHost,
         exec_limit: usize,
+        status_slots: usize,
         subnet: u8,
         container: Value,
         scripts: &[(&[&str], ZloginReply)],
@@ -167,6 +172,7 @@ impl Harness {
             "spec": spec_value, "status": {"phase": "Pending"}});
         store.create(pod_key(&name), pod_value.clone()).await.unwrap();
         let pod: Pod = serde_json::from_value(pod_value).unwrap();
+        let status_writes = Arc::new(tokio::sync::Semaphore::new(status_slots));
         let shared = Arc::new(AgentContext {
             settings: settings(dir.path().to_path_buf()),
             runtime,
@@ -177,6 +183,7 @@ impl Harness {
             kubelet_port: 0,
             zone_summary: Default::default(),
             probes: Arc::new(super::NodeProbes::new(exec_limit)),
+            status_writes: status_writes.clone(),
         });
         let cidr: ipnet::IpNet = format!("127.77.{subnet}.0/24").parse().unwrap();
         let pool = IpamPool::load(cidr, &dir.path().join("ipam.json"), NODE, directory).unwrap();
@@ -190,7 +197,8 @@ impl Harness {
         for (argv, reply) in scripts {
             host.set_zlogin_reply(&zone, argv, reply.clone());
         }
-        let mut harness = Self { store, host, zone, name, actor, inbox, clock, t0: Instant::now(), _dir: dir };
+        let mut harness =
+            Self { store, host, zone, name, actor, inbox, clock, status_writes, t0: Instant::now(), _dir: dir };
         let started = Instant::now();
         while harness.host.zone_state(&harness.zone) != Some(crate::illumos::zoneadm::ZoneState::Running) {
             assert!(
@@ -533,7 +541,7 @@ async fn exec_probes_queue_for_the_node_limit_and_time_out_only_once_running() {
         "readinessProbe": {"exec": {"command": ready}, "periodSeconds": 10},
     });
     let scripts: &[(&[&str], ZloginReply)] = &[(&live, ZloginReply::ok("")), (&ready, ZloginReply::ok(""))];
-    let h = Harness::start_on(host, 1, 9, probes, scripts).await;
+    let h = Harness::start_on(host, 1, crate::actors::agent::STATUS_WRITES_IN_FLIGHT, 9, probes, scripts).await;
     let started = |h: &Harness| h.runs_of(&live) + h.runs_of(&ready);
     h.at(0.4).await;
     assert_eq!(started(&h), 1, "the limit of 1 holds the second exec probe back");
@@ -542,4 +550,29 @@ async fn exec_probes_queue_for_the_node_limit_and_time_out_only_once_running() {
     let pod = h.until_pod("Ready", |p| condition(p, "Ready").as_deref() == Some("True")).await;
     assert_eq!(restart_count(&pod), 0);
     assert!(h.events().iter().all(|e| e["reason"] != "Unhealthy"), "no probe timed out: {:#?}", h.events());
+}
+
+#[actix::test]
+async fn a_pod_that_moves_on_while_waiting_for_a_status_slot_writes_only_where_it_is() {
+    tokio::time::pause();
+    // No status-write slot is free while the pod's zone is set up and booted.
+    let h = Harness::start_on(FakeHost::new(), 10, 0, 12, json!({}), &[]).await;
+    h.at(5.0).await;
+    assert_eq!(h.pod()["status"], json!({"phase": "Pending"}), "nothing is written without a slot");
+
+    let mut watch = h.store.watch(Selection::prefix(pod_key(&h.name)), WatchFrom::Now).unwrap();
+    h.status_writes.add_permits(1);
+    let pod = h.until_pod("Running", |p| p["status"]["phase"] == "Running").await;
+    assert_eq!(pod["status"]["containerStatuses"][0]["ready"], true);
+    h.at(30.0).await;
+    // The watch starts with the pod as it is (ADDED); each write is a MODIFIED.
+    let mut writes = 0;
+    while let Ok(item) = tokio::time::timeout(Duration::from_millis(1), watch.next()).await {
+        match item {
+            WatchItem::Event { kind: EventKind::Modified, .. } => writes += 1,
+            WatchItem::Event { .. } => {}
+            other => panic!("the watch ended: {other:?}"),
+        }
+    }
+    assert_eq!(writes, 1, "one write, of the status the pod had when its turn came");
 }
