@@ -8,7 +8,9 @@
 //!
 //! A new incarnation (after a crash, or a new agent process) rebuilds its state from the
 //! pod as the API has it (restart count, start times) and from observing the zone, never
-//! from the dead actor's memory. Status goes through `pods/status` only when it changes.
+//! from the dead actor's memory. Status goes through `pods/status` only when it changes,
+//! one write at a time per pod, each in one of the node's status-write slots and rendered
+//! when the slot is granted (so a burst writes each pod's newest status, not its history).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
