@@ -125,7 +125,7 @@ impl Journal {
         let mut entries = Entries { lines: lines.len(), ..Entries::default() };
         for (i, text) in lines.iter().enumerate() {
             match serde_json::from_str::<Entry>(text) {
-                Ok(entry) => entries.apply(entry),
+                Ok(entry) => entries.apply(entry, format!("{text}\n")),
                 // A torn append: never acknowledged.
                 Err(_) if i + 1 == lines.len() => tracing::warn!(path = %path.display(), "skipping a torn last line"),
                 Err(e) => {
@@ -145,18 +145,18 @@ impl Journal {
     pub fn record(&mut self, entry: Entry) -> PendingWrite {
         let mut entries = self.shared.entries.lock();
         let json = line(&entry);
-        entries.unwritten.push(json);
+        entries.unwritten.push(json.clone());
         entries.lines += 1;
-        entries.apply(entry);
+        entries.apply(entry, json);
         entries.generation += 1;
         PendingWrite { path: self.path.clone(), generation: entries.generation, shared: self.shared.clone() }
     }
 }
 
 impl Entries {
-    /// Applies one change to the live entries: a deletion drops what it undoes (and is
-    /// kept itself only when it undid nothing); anything else is added.
-    fn apply(&mut self, entry: Entry) {
+    /// Applies one change (with its JSON line) to the live entries: a deletion drops what
+    /// it undoes (and is kept itself only when it undid nothing); anything else is added.
+    fn apply(&mut self, entry: Entry, json: String) {
         if let Some(undoes) = Undoes::of(&entry) {
             let before = self.live.len();
             self.live.retain(|(e, _)| !undoes.matches(e));
@@ -164,7 +164,6 @@ impl Entries {
                 return;
             }
         }
-        let json = line(&entry);
         self.live.push((entry, json));
     }
 }
